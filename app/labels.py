@@ -1,0 +1,77 @@
+"""Translated labels and choice lists shared by every view (one place, one translation)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+CUSTOMER_LABELS = {
+    "id": _l("Customer No."),
+    "name": _l("Name"),
+    "gender": _l("Gender"),
+    "birth_date": _l("Birth date"),
+    "id_number": _l("Resident ID number"),
+    "id_number_masked": _l("Resident ID number"),
+    "mobile": _l("Mobile"),
+    "mobile_masked": _l("Mobile"),
+    "carrier": _l("Carrier"),
+    "carrier_label": _l("Carrier"),
+    "landline": _l("Landline"),
+    "email": _l("Email"),
+    "address": _l("Address"),
+    "city": _l("City"),
+    "segment": _l("Segment"),
+    "segment_label": _l("Segment"),
+    "status": _l("Status"),
+    "status_label": _l("Status"),
+    "owner": _l("Owner (salesperson)"),
+    "department": _l("Department"),
+    "plan": _l("Current plan"),
+    "consent_marketing": _l("Consents to marketing contact"),
+    "consent_analytics": _l("Consents to analytics use"),
+    "created_at": _l("Created at"),
+    "updated_at": _l("Updated at"),
+}
+
+GENDER_CHOICES = [("M", _l("Male")), ("F", _l("Female"))]
+STATUS_CHOICES = [("active", _l("Active")), ("suspended", _l("Suspended")), ("closed", _l("Closed"))]
+SEGMENT_CHOICES = [
+    ("high_value", _l("High value")),
+    ("potential", _l("Potential")),
+    ("ordinary", _l("Ordinary")),
+    ("low_value", _l("Low value")),
+]
+CARRIER_LABELS = {
+    "cmcc": _l("China Mobile"),
+    "cucc": _l("China Unicom"),
+    "ctcc": _l("China Telecom"),
+    "cbn": _l("China Broadnet"),
+    "mvno": _l("Virtual operator"),
+    "unknown": _l("Unknown carrier"),
+}
+PLAN_TYPE_CHOICES = [("mobile", _l("Mobile")), ("broadband", _l("Broadband")), ("fusion", _l("Fusion"))]
+SUBSCRIPTION_STATUS_CHOICES = [
+    ("active", _l("Active")), ("suspended", _l("Suspended")), ("terminated", _l("Terminated")),
+]
+BILL_STATUS_CHOICES = [("unpaid", _l("Unpaid")), ("partial", _l("Partly paid")), ("paid", _l("Paid"))]
+LINE_TYPE_CHOICES = [
+    ("base", _l("Base fee")), ("vas", _l("Value-added services")), ("voice_overage", _l("Voice overage")),
+    ("data_overage", _l("Data overage")), ("other", _l("Other")),
+]
+PAYMENT_METHOD_CHOICES = [
+    ("cash", _l("Cash")), ("bank", _l("Bank withholding")), ("alipay", _l("Alipay")),
+    ("wechat", _l("WeChat Pay")), ("card", _l("Bank card")),
+]
+CHANGE_TYPE_CHOICES = [
+    ("open", _l("Open account")), ("plan_change", _l("Plan change")),
+    ("vas_subscribe", _l("VAS subscribe")), ("vas_unsubscribe", _l("VAS unsubscribe")),
+    ("suspend", _l("Suspend")), ("resume", _l("Resume")), ("close", _l("Close account")),
+    ("profile_update", _l("Profile update")),
+]
+AUDIT_ACTION_CHOICES = [
+    ("create", _l("Create")), ("update", _l("Update")), ("delete", _l("Delete")), ("login", _l("Login")),
+    ("login_failed", _l("Failed login")), ("reveal", _l("Reveal personal data")), ("export", _l("Export")),
+]
+
+
+def label_of(choices: list[tuple[str, object]], value: str | None) -> str:
+    return str(dict(choices).get(value, value or ""))

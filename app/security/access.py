@@ -1,0 +1,59 @@
+"""Row-level rules, in one place: page views, REST APIs and service look-ups all use these.
+
+Sales see only the customers they own, and only those customers' records; every other role
+named in the contract sees all customers (Agents read-only, which permissions enforce).
+A record outside the caller's rows is "not found", never "forbidden with data".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder.models.filters import BaseFilter
+from sqlalchemy import select
+
+from app.models.customer import Customer
+from app.security.current import current_actor
+from app.services.actor import Actor
+
+# Roles whose rows are limited to the customers they own.
+OWNER_SCOPED_ROLES = frozenset({"Sales"})
+# Roles that see every customer; they win over OWNER_SCOPED_ROLES when a user has both.
+ALL_ROWS_ROLES = frozenset({"Admin", "Manager", "Clerk", "Agent"})
+
+
+def owner_scope(actor: Actor) -> int | None:
+    """The owner id the actor's rows are limited to, or None for all rows."""
+    if actor.roles & ALL_ROWS_ROLES:
+        return None
+    if actor.roles & OWNER_SCOPED_ROLES:
+        return actor.id if actor.id is not None else -1
+    # Unknown or no role: nothing.
+    return -1
+
+
+def scope_customers(stmt: Any, actor: Actor, model: Any = Customer) -> Any:
+    """Restrict a query/select over `model` (Customer, or a model with `customer_id`)."""
+    owner = owner_scope(actor)
+    if owner is None:
+        return stmt
+    if model is Customer:
+        return stmt.filter(Customer.owner_id == owner)
+    owned = select(Customer.id).where(Customer.owner_id == owner)
+    return stmt.filter(model.customer_id.in_(owned))
+
+
+class CustomerAccessFilter(BaseFilter):
+    """FAB filter form of `scope_customers`, for `base_filters` on views and APIs.
+
+    Use as `base_filters = [["id", CustomerAccessFilter, lambda: None]]`.
+    """
+
+    name = "Customer row access"
+    arg_name = "crm_access"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
+        return scope_customers(query, current_actor(), self.model)
+
+
+ACCESS_FILTER = [["id", CustomerAccessFilter, lambda: None]]

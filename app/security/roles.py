@@ -1,0 +1,120 @@
+"""The contract's roles and what each may do, as one table that `crm init` applies.
+
+Levels per resource: "r" read, "rw" read and write (no delete), "rwd" everything. Row rules
+(which customers a role sees) live in `app/security/access.py`; this table decides actions.
+Admin is FAB's admin role and receives every permission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("Admin", "Manager", "Sales", "Agent", "Clerk")
+
+
+@dataclass(frozen=True)
+class Resource:
+    view: str | None  # FAB ModelView class name (page permissions)
+    api: str | None  # FAB ModelRestApi class name
+    menu: str | None  # menu item name
+
+
+RESOURCES: dict[str, Resource] = {
+    "customers": Resource("CustomerModelView", "CustomerApi", "Customers"),
+    "plans": Resource("PlanModelView", "PlanApi", "Plans"),
+    "value_added_services": Resource("ValueAddedServiceModelView", "ValueAddedServiceApi", "Value-added services"),
+    "subscriptions": Resource("SubscriptionModelView", "SubscriptionApi", "Subscriptions"),
+    "usage_records": Resource("UsageRecordModelView", "UsageRecordApi", "Monthly usage"),
+    "bills": Resource("BillModelView", "BillApi", "Bills"),
+    "bill_lines": Resource("BillLineModelView", None, None),
+    "payments": Resource("PaymentModelView", "PaymentApi", "Payments"),
+    "business_changes": Resource("BusinessChangeModelView", "BusinessChangeApi", "Business changes"),
+    "audit_logs": Resource("AuditLogModelView", "AuditLogApi", "Audit log"),
+}
+
+MENU_CATEGORIES = {
+    "customers": "Customer",
+    "plans": "Business",
+    "value_added_services": "Business",
+    "subscriptions": "Business",
+    "usage_records": "Billing",
+    "bills": "Billing",
+    "payments": "Billing",
+    "business_changes": "Business",
+    "audit_logs": "System",
+}
+
+MATRIX: dict[str, dict[str, str]] = {
+    "Manager": {
+        "customers": "rwd", "plans": "rwd", "value_added_services": "rwd", "subscriptions": "rw",
+        "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
+        "audit_logs": "r",
+    },
+    "Sales": {
+        "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "r",
+        "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r", "business_changes": "r",
+    },
+    "Agent": {
+        "customers": "r", "plans": "r", "value_added_services": "r", "subscriptions": "r",
+        "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r", "business_changes": "r",
+    },
+    "Clerk": {
+        "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "rw",
+        "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
+    },
+}
+# Roles that may reveal full personal data, one audited record at a time (grantable by an admin).
+REVEAL_ROLES = ("Manager", "Clerk")
+
+VIEW_PERMS = {
+    "r": ("can_list", "can_show"),
+    "rw": ("can_list", "can_show", "can_add", "can_edit"),
+    "rwd": ("can_list", "can_show", "can_add", "can_edit", "can_delete"),
+}
+API_PERMS = {
+    "r": ("can_get", "can_info"),
+    "rw": ("can_get", "can_info", "can_post", "can_put"),
+    "rwd": ("can_get", "can_info", "can_post", "can_put", "can_delete"),
+}
+# What every signed-in role needs: its own profile and password, the 360 page, the menus.
+COMMON = [
+    ("can_show", "Customer360"),
+    ("can_userinfo", "UserDBModelView"),
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+    ("resetmypassword", "UserDBModelView"),
+]
+
+
+def permissions_for(role: str) -> list[tuple[str, str]]:
+    """(permission, view_menu) pairs a role holds, derived from MATRIX."""
+    pairs = list(COMMON)
+    categories = set()
+    for name, level in MATRIX.get(role, {}).items():
+        res = RESOURCES[name]
+        if res.view:
+            pairs += [(p, res.view) for p in VIEW_PERMS[level]]
+        if res.api:
+            pairs += [(p, res.api) for p in API_PERMS[level]]
+        if res.menu:
+            pairs.append(("menu_access", res.menu))
+            categories.add(MENU_CATEGORIES[name])
+    pairs += [("menu_access", c) for c in sorted(categories)]
+    if role in REVEAL_ROLES:
+        pairs.append(("can_reveal", "Customer360"))
+    return pairs
+
+
+def sync_roles(sm) -> None:  # noqa: ANN001 - FAB security manager
+    """Create the roles and set each one's permissions exactly to the table (idempotent)."""
+    for role_name in ROLES:
+        role = sm.find_role(role_name) or sm.add_role(role_name)
+        if role_name == "Admin":
+            continue  # FAB grants the admin role every permission itself
+        wanted = []
+        for perm, view in permissions_for(role_name):
+            pv = sm.find_permission_view_menu(perm, view) or sm.add_permission_view_menu(perm, view)
+            if pv is not None:
+                wanted.append(pv)
+        role.permissions = wanted
+    sm.session.commit()

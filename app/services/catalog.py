@@ -1,0 +1,126 @@
+"""Product catalogue: plans and value-added services, validated and audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.plan import PLAN_TYPES, Plan
+from app.models.vas import ValueAddedService
+from app.services import audit
+from app.services.actor import Actor
+from app.services.errors import Conflict, Invalid, NotFound
+from app.services.validation import FieldError, check_choice, check_money
+
+
+def _int(value: Any, *, required: bool = True, minimum: int = 0) -> int | None:
+    if value in (None, ""):
+        if required:
+            raise FieldError(_("This field is required."))
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise FieldError(_("Must be a whole number.")) from None
+    if number < minimum:
+        raise FieldError(_("Must be at least %(n)d.", n=minimum))
+    return number
+
+
+def _text(value: Any, limit: int) -> str:
+    raw = str(value or "").strip()
+    if not raw:
+        raise FieldError(_("This field is required."))
+    if len(raw) > limit:
+        raise FieldError(_("At most %(n)d characters.", n=limit))
+    return raw
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "y", "yes", "on")
+    return bool(value)
+
+
+PLAN_FIELDS = {
+    "code": lambda v: _text(v, 32),
+    "name": lambda v: _text(v, 64),
+    "plan_type": lambda v: check_choice(v, PLAN_TYPES),
+    "monthly_fee": lambda v: check_money(v),
+    "voice_minutes": lambda v: _int(v),
+    "sms_count": lambda v: _int(v),
+    "data_mb": lambda v: _int(v),
+    "voice_overage_rate": lambda v: check_money(v),
+    "data_overage_rate": lambda v: check_money(v),
+    "contract_months": lambda v: _int(v, required=False, minimum=1),
+    "active": _bool,
+}
+VAS_FIELDS = {
+    "code": lambda v: _text(v, 32),
+    "name": lambda v: _text(v, 64),
+    "monthly_fee": lambda v: check_money(v),
+    "active": _bool,
+}
+
+
+def _clean(data: dict[str, Any], spec: dict[str, Any], creating: bool) -> dict[str, Any]:
+    errors, out = {}, {}
+    for field, fn in spec.items():
+        if field not in data:
+            if creating and field in ("code", "name", "monthly_fee"):
+                errors[field] = _("This field is required.")
+            continue
+        try:
+            out[field] = fn(data[field])
+        except FieldError as exc:
+            errors[field] = str(exc)
+    if errors:
+        raise Invalid(errors)
+    return out
+
+
+def _save(model: type, spec: dict[str, Any], entity: str, pk: int | None, data: dict[str, Any],
+          actor: Actor, version: Any = None) -> Any:
+    item = None
+    if pk is not None:
+        item = db.session.get(model, pk)
+        if item is None:
+            raise NotFound()
+        if version not in (None, "") and int(version) != item.version:
+            raise Conflict(current={k: str(getattr(item, k)) for k in spec if k in data})
+    values = _clean(data, spec, creating=item is None)
+    if "code" in values:
+        other = db.session.execute(select(model.id).where(model.code == values["code"])).scalar()
+        if other is not None and (item is None or other != item.id):
+            raise Invalid({"code": _("Code %(code)s is already used.", code=values["code"])})
+    before = {k: str(getattr(item, k)) for k in values} if item is not None else None
+    if item is None:
+        item = model()
+        db.session.add(item)
+    for field, value in values.items():
+        setattr(item, field, value)
+    db.session.flush()
+    after = {k: str(getattr(item, k)) for k in values}
+    audit.record(actor, "create" if before is None else "update", entity, item.id,
+                 {"before": before, "after": after} if before else {"after": after})
+    db.session.commit()
+    return item
+
+
+def create_plan(data: dict[str, Any], actor: Actor) -> Plan:
+    return _save(Plan, PLAN_FIELDS, "plan", None, data, actor)
+
+
+def update_plan(pk: int, data: dict[str, Any], actor: Actor, version: Any = None) -> Plan:
+    return _save(Plan, PLAN_FIELDS, "plan", pk, data, actor, version)
+
+
+def create_vas(data: dict[str, Any], actor: Actor) -> ValueAddedService:
+    return _save(ValueAddedService, VAS_FIELDS, "value_added_service", None, data, actor)
+
+
+def update_vas(pk: int, data: dict[str, Any], actor: Actor, version: Any = None) -> ValueAddedService:
+    return _save(ValueAddedService, VAS_FIELDS, "value_added_service", pk, data, actor, version)

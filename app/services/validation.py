@@ -1,0 +1,164 @@
+"""Field validators shared by forms, the REST API, import and the seed.
+
+Each `check_*` returns the normalised value or raises `FieldError` with a translated message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from phonenumbers import carrier as pn_carrier
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
+
+class FieldError(ValueError):
+    """A single field's value is wrong; the message is for the user."""
+
+
+# Segments of virtual operators (虚拟运营商); the number segment tells only the original carrier.
+VIRTUAL_PREFIXES = ("162", "165", "167", "170", "171")
+_CARRIER_CODES = {
+    "中国移动": "cmcc",
+    "中国联通": "cucc",
+    "中国电信": "ctcc",
+    "中国广电": "cbn",
+}
+
+
+def check_id_number(value: str) -> str:
+    """18-character resident ID (GB 11643-1999): format, region, birth date, check character."""
+    raw = (value or "").strip().upper()
+    if not raw:
+        raise FieldError(_("Resident ID number is required."))
+    if len(raw) != 18:
+        raise FieldError(_("Resident ID number must be 18 characters."))
+    if not re.fullmatch(r"\d{17}[\dX]", raw):
+        raise FieldError(_("Resident ID number must be 17 digits followed by a digit or X."))
+    if raw[:2] in ("00", "10") or raw[0] == "0":
+        raise FieldError(_("Resident ID number has an unknown region code."))
+    try:
+        ric.validate(raw)
+    except InvalidChecksum:
+        raise FieldError(_("Resident ID number check character is wrong.")) from None
+    except (InvalidComponent, InvalidFormat, InvalidLength):
+        raise FieldError(_("Resident ID number contains an invalid birth date.")) from None
+    if ric.get_birth_date(raw) > dt.date.today():
+        raise FieldError(_("Resident ID number has a birth date in the future."))
+    return raw
+
+
+def id_birth_date(id_number: str) -> dt.date:
+    return ric.get_birth_date(id_number)
+
+
+def id_gender(id_number: str) -> str:
+    """The 17th digit is odd for men and even for women."""
+    return "M" if int(id_number[16]) % 2 == 1 else "F"
+
+
+def check_mobile(value: str) -> str:
+    raw = re.sub(r"[\s-]", "", value or "")
+    if raw.startswith("+86"):
+        raw = raw[3:]
+    if not raw:
+        raise FieldError(_("Mobile number is required."))
+    if not re.fullmatch(r"1\d{10}", raw):
+        raise FieldError(_("Mobile number must be 11 digits starting with 1."))
+    if not phonenumbers.is_valid_number(phonenumbers.parse("+86" + raw)):
+        raise FieldError(_("Mobile number %(prefix)s is not a mainland China mobile segment.", prefix=raw[:3]))
+    return raw
+
+
+def mobile_carrier(mobile: str) -> str:
+    """Carrier code of the number segment: cmcc, cucc, ctcc, cbn, mvno or unknown."""
+    if mobile[:3] in VIRTUAL_PREFIXES:
+        return "mvno"
+    try:
+        name = pn_carrier.name_for_number(phonenumbers.parse("+86" + mobile), "zh")
+    except phonenumbers.NumberParseException:
+        return "unknown"
+    return _CARRIER_CODES.get(name, "unknown")
+
+
+def check_landline(value: str | None) -> str | None:
+    raw = re.sub(r"\s", "", value or "")
+    if not raw:
+        return None
+    if not re.fullmatch(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?", raw):
+        raise FieldError(_("Landline must be an area code starting with 0 and a 7–8 digit number, e.g. 010-12345678."))
+    if "-" not in raw:
+        # Normalise to area code + dash: 3-digit codes begin 01 or 02, the rest are 4 digits.
+        cut = 3 if raw[1] in "12" else 4
+        raw = raw[:cut] + "-" + raw[cut:]
+    return raw
+
+
+def check_email(value: str | None) -> str | None:
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise FieldError(_("Email address is not valid.")) from None
+
+
+def check_name(value: str | None) -> str:
+    raw = (value or "").strip()
+    if not raw:
+        raise FieldError(_("Name is required."))
+    if len(raw) > 64:
+        raise FieldError(_("Name must be at most 64 characters."))
+    return raw
+
+
+def check_choice(value: str | None, choices: tuple[str, ...], required: bool = True) -> str | None:
+    if value in (None, ""):
+        if required:
+            raise FieldError(_("This field is required."))
+        return None
+    if value not in choices:
+        raise FieldError(_("Not a valid choice: %(value)s.", value=value))
+    return value
+
+
+def check_money(value: object, *, allow_zero: bool = True) -> Decimal:
+    """Money as Decimal with at most 2 decimal places; never float arithmetic."""
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, AttributeError):
+        raise FieldError(_("Amount must be a number such as 19.90.")) from None
+    if not amount.is_finite():
+        raise FieldError(_("Amount must be a number such as 19.90."))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise FieldError(_("Amount may have at most 2 decimal places."))
+    if amount < 0:
+        raise FieldError(_("Amount must not be negative."))
+    if amount == 0 and not allow_zero:
+        raise FieldError(_("Amount must be greater than zero."))
+    if amount >= Decimal("10000000000"):
+        raise FieldError(_("Amount is too large."))
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_date(value: object, *, required: bool = False) -> dt.date | None:
+    if value in (None, ""):
+        if required:
+            raise FieldError(_("This field is required."))
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise FieldError(_("Date must be in the form YYYY-MM-DD.")) from None

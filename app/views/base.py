@@ -1,0 +1,265 @@
+"""Base classes that route FAB's generated pages and REST APIs through our services.
+
+FAB's stock add/edit/delete write the model directly and its API calls `pre_*` hooks outside any
+`try` (a rule raised there becomes a 500). Here every write goes to a service, and every
+`CrmError` is mapped once: field errors onto the form (or a 422 JSON naming fields), other errors
+to a flash (or their own 4xx status). The user's input is kept on the form when a save fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash, request
+from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from wtforms import HiddenField
+
+from app.extensions import db
+from app.security.current import current_actor
+from app.services.errors import Conflict, CrmError, Invalid
+from app.views.schemas import CrmModel2SchemaConverter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Writes:
+    """The service calls behind a resource's writes; a missing one means the action is not offered."""
+
+    create: Callable[[dict[str, Any], Any], Any] | None = None
+    update: Callable[..., Any] | None = None
+    delete: Callable[[int, Any], None] | None = None
+
+
+def form_data(form: Any, fields: list[str]) -> dict[str, Any]:
+    """Plain values from a WTForms form; related objects become their ids (`owner` → `owner_id`)."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        if name not in form:
+            continue
+        value = form[name].data
+        if hasattr(value, "id") and hasattr(value, "__table__"):
+            out[f"{name}_id"] = value.id
+        elif value is None and name in RELATION_FIELDS:
+            out[f"{name}_id"] = None
+        else:
+            out[name] = value
+    return out
+
+
+# Relationship fields that forms show as selects and services take as `<name>_id`.
+RELATION_FIELDS = {"owner", "department", "plan", "customer", "bill", "vas", "subscription"}
+
+
+def _field_name(name: str) -> str:
+    return name[:-3] if name.endswith("_id") and name[:-3] in RELATION_FIELDS else name
+
+
+def _without(perms: Any, writes: Writes, create: str, update: str, delete: str) -> list[str]:
+    missing = {create: writes.create, update: writes.update, delete: writes.delete}
+    return [p for p in (perms or []) if not (p in missing and missing[p] is None)]
+
+
+def put_errors_on_form(form: Any, exc: Invalid) -> None:
+    for field, messages in exc.errors.items():
+        target = _field_name(field)
+        if target in form:
+            form[target].errors = list(form[target].errors or []) + messages
+        else:
+            for message in messages:
+                flash(message, "danger")
+
+
+class ServiceModelView(ModelView):
+    """A FAB ModelView whose add/edit/delete call `writes` and render domain errors on the form."""
+
+    writes: Writes = Writes()
+    edit_form_extra_fields = {"version": HiddenField()}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Only offer what a service implements, whatever a role grants.
+        self.base_permissions = _without(self.base_permissions, self.writes, "can_add", "can_edit", "can_delete")
+
+    def _add(self):  # noqa: ANN202 - FAB's signature
+        form = self.add_form.refresh()
+        if request.method == "POST" and form.validate():
+            try:
+                item = self.writes.create(form_data(form, self.add_columns), current_actor())
+            except Invalid as exc:
+                db.session.rollback()
+                put_errors_on_form(form, exc)
+            except CrmError as exc:
+                db.session.rollback()
+                flash(str(exc.message), "danger")
+            else:
+                flash(_("Saved."), "success")
+                self._last_item = item
+                return None
+        return self._get_add_widget(form=form, exclude_cols=[])
+
+    def _edit(self, pk):  # noqa: ANN001, ANN202 - FAB's signature
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            from flask import abort
+
+            abort(404)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            form._id = pk
+            if form.validate():
+                fields = [c for c in self.edit_columns if c != "version"]
+                try:
+                    self.writes.update(int(pk), form_data(form, fields), current_actor(),
+                                       version=form.version.data or None)
+                except Conflict as exc:
+                    db.session.rollback()
+                    # Keep what the user typed; show what the other person saved; the next save
+                    # is a deliberate overwrite, so it carries the current version.
+                    fresh = self.datamodel.get(pk, self._base_filters)
+                    form.version.data = fresh.version if fresh is not None else ""
+                    details = "; ".join(f"{self.label_columns.get(k, k)}: {v}" for k, v in exc.current.items())
+                    flash(_("Someone else saved this record while you were editing. Their values: %(details)s. "
+                            "Your changes are still on the form: check them and save again to overwrite.",
+                            details=details), "warning")
+                except Invalid as exc:
+                    db.session.rollback()
+                    put_errors_on_form(form, exc)
+                except CrmError as exc:
+                    db.session.rollback()
+                    flash(str(exc.message), "danger")
+                else:
+                    flash(_("Saved."), "success")
+                    return None
+        else:
+            form = self.edit_form.refresh(obj=item)
+            form.version.data = getattr(item, "version", "")
+            self.prefill_form(form, pk)
+        return self._get_edit_widget(form=form, exclude_cols=[])
+
+    def _delete(self, pk):  # noqa: ANN001, ANN202 - FAB's signature
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            from flask import abort
+
+            abort(404)
+        try:
+            self.writes.delete(int(pk), current_actor())
+        except CrmError as exc:
+            db.session.rollback()
+            message = exc.message
+            if isinstance(exc, Invalid):
+                message = " ".join(m for msgs in exc.errors.values() for m in msgs)
+            flash(str(message), "danger")
+        else:
+            flash(_("Deleted."), "success")
+
+
+def crm_error_response(api: ModelRestApi, exc: CrmError):  # noqa: ANN201
+    db.session.rollback()
+    return api.response(exc.status, message=exc.normalized_messages())
+
+
+class ServiceModelApi(ModelRestApi):
+    """A FAB ModelRestApi whose POST/PUT/DELETE call `writes`; masking of PII in every read."""
+
+    writes: Writes = Writes()
+    model2schemaconverter = CrmModel2SchemaConverter
+    # Fields whose value a reader sees masked (field name → masking function).
+    masked_fields: dict[str, Callable[[Any], str]] = {}
+    # Output renames, e.g. the stored masked column shown under the contract's field name.
+    renamed_fields: dict[str, str] = {}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_permissions = _without(self.base_permissions, self.writes, "can_post", "can_put", "can_delete")
+
+    def _mask(self, row: dict[str, Any]) -> None:
+        for src, dst in self.renamed_fields.items():
+            if src in row:
+                row[dst] = row.pop(src)
+        for field, fn in self.masked_fields.items():
+            if row.get(field):
+                row[field] = fn(row[field])
+
+    def pre_get_list(self, data: dict[str, Any]) -> None:
+        for row in data.get("result", []):
+            self._mask(row)
+        cols = data.get("list_columns")
+        if cols:
+            data["list_columns"] = [self.renamed_fields.get(c, c) for c in cols]
+
+    def pre_get(self, data: dict[str, Any]) -> None:
+        if isinstance(data.get("result"), dict):
+            self._mask(data["result"])
+        cols = data.get("show_columns")
+        if cols:
+            data["show_columns"] = [self.renamed_fields.get(c, c) for c in cols]
+
+    def _json_body(self) -> dict[str, Any] | None:
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else None
+
+    def _unknown_fields(self, body: dict[str, Any], allowed: list[str]) -> dict[str, list[str]]:
+        allowed_set = set(allowed) | {f"{c}_id" for c in allowed} | {"version"}
+        return {k: [_("Unknown field.")] for k in body if k not in allowed_set}
+
+    def _render(self, status: int, item: Any) -> Any:
+        data = {"result": self.show_model_schema.dump(item)}
+        self.pre_get(data)
+        return self.response(status, id=item.id, **data)
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):  # noqa: ANN201
+        body = self._json_body()
+        if body is None:
+            return self.response_400(message=_("Request body must be a JSON object."))
+        unknown = self._unknown_fields(body, self.add_columns)
+        if unknown:
+            return self.response(400, message=unknown)
+        try:
+            item = self.writes.create(body, current_actor())
+        except CrmError as exc:
+            return crm_error_response(self, exc)
+        return self._render(201, item)
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk: int):  # noqa: ANN201
+        body = self._json_body()
+        if body is None:
+            return self.response_400(message=_("Request body must be a JSON object."))
+        unknown = self._unknown_fields(body, self.edit_columns)
+        if unknown:
+            return self.response(400, message=unknown)
+        version = body.pop("version", None)
+        try:
+            item = self.writes.update(pk, body, current_actor(), version=version)
+        except Conflict as exc:
+            db.session.rollback()
+            return self.response(409, message=str(exc.message), current=exc.current)
+        except CrmError as exc:
+            return crm_error_response(self, exc)
+        return self._render(200, item)
+
+    @expose("/<int:pk>", methods=["DELETE"])
+    @protect()
+    @safe
+    @permission_name("delete")
+    def delete(self, pk: int):  # noqa: ANN201
+        try:
+            self.writes.delete(pk, current_actor())
+        except CrmError as exc:
+            return crm_error_response(self, exc)
+        return self.response(200, message="OK")

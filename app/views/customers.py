@@ -1,0 +1,151 @@
+"""Customer list/edit pages and the `customers` REST API; both go through `services.customers`."""
+
+from __future__ import annotations
+
+from flask import redirect, url_for
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms.validators import InputRequired, Optional
+
+from app.labels import CUSTOMER_LABELS, GENDER_CHOICES, SEGMENT_CHOICES, STATUS_CHOICES
+from app.models.customer import Customer
+from app.security.access import ACCESS_FILTER
+from app.security.current import current_actor
+from app.services import customers
+from app.services.errors import CrmError
+from app.services.masking import mask_mobile
+from app.views.base import ServiceModelApi, ServiceModelView, Writes, crm_error_response
+from app.views.datamodel import CrmSQLAInterface
+
+FORM_COLUMNS = [
+    "name", "id_number", "mobile", "gender", "birth_date", "landline", "email", "address", "city",
+    "segment", "status", "owner", "department", "consent_marketing", "consent_analytics",
+]
+WRITES = Writes(create=customers.create, update=customers.update, delete=customers.delete)
+
+
+def _choice(label: object, choices: list, required: bool = False) -> SelectField:
+    validators = [InputRequired()] if required else [Optional()]
+    return SelectField(label, choices=[("", "—")] + choices, validators=validators, widget=Select2Widget())
+
+
+class CustomerModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(Customer)
+    route_base = "/customers"
+    writes = WRITES
+    base_filters = ACCESS_FILTER
+    base_order = ("id", "desc")
+    list_title = _l("Customers")
+    show_title = _l("Customer")
+    add_title = _l("Add customer")
+    edit_title = _l("Edit customer")
+    label_columns = CUSTOMER_LABELS
+    list_columns = [
+        "id", "name", "mobile_masked", "carrier_label", "id_number_masked", "city", "plan",
+        "segment_label", "status_label", "owner",
+    ]
+    order_columns = ["id", "name", "city", "created_at"]
+    # Exact search by resident ID is the quick-search box (blind index); FAB's search form
+    # cannot build a field for a virtual column.
+    search_columns = ["name", "mobile", "city", "plan", "status", "segment", "owner", "created_at"]
+    show_columns = [
+        "id", "name", "gender", "birth_date", "id_number_masked", "mobile_masked", "carrier_label",
+        "landline", "email", "address", "city", "plan", "segment_label", "status_label", "owner",
+        "department", "consent_marketing", "consent_analytics", "created_at", "updated_at",
+    ]
+    add_columns = FORM_COLUMNS
+    edit_columns = FORM_COLUMNS + ["version"]
+    description_columns = {
+        "id_number": _l("18 characters; birth date and gender are taken from it when left blank."),
+        "mobile": _l("11 digits. On edit the number is shown masked: leave it as is to keep it."),
+        "landline": _l("Area code and number, e.g. 010-12345678."),
+    }
+    add_form_extra_fields = {
+        "id_number": StringField(_l("Resident ID number"), validators=[InputRequired()], widget=BS3TextFieldWidget()),
+        "gender": _choice(_l("Gender"), GENDER_CHOICES),
+        "segment": _choice(_l("Segment"), SEGMENT_CHOICES),
+        "status": _choice(_l("Status"), STATUS_CHOICES),
+        # Non-nullable booleans: unchecked means False, not "missing" (FAB would require them).
+        "consent_marketing": BooleanField(_l("Consents to marketing contact")),
+        "consent_analytics": BooleanField(_l("Consents to analytics use")),
+    }
+    edit_form_extra_fields = {
+        "id_number": StringField(_l("Resident ID number"), validators=[InputRequired()], widget=BS3TextFieldWidget()),
+        "gender": _choice(_l("Gender"), GENDER_CHOICES),
+        "segment": _choice(_l("Segment"), SEGMENT_CHOICES),
+        "status": _choice(_l("Status"), STATUS_CHOICES),
+        "consent_marketing": BooleanField(_l("Consents to marketing contact")),
+        "consent_analytics": BooleanField(_l("Consents to analytics use")),
+        "version": HiddenField(),
+    }
+    validators_columns = {"name": [InputRequired()], "mobile": [InputRequired()]}
+
+    def prefill_form(self, form, pk):  # noqa: ANN001, ANN201 - FAB's signature
+        item = self.datamodel.get(pk, self._base_filters)
+        # Personal data is shown masked on the form; a masked value sent back changes nothing.
+        form.id_number.data = item.id_number_masked
+        form.mobile.data = mask_mobile(item.mobile)
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):  # noqa: ANN001, ANN201
+        # The 360 page is the customer's detail page.
+        return redirect(url_for("Customer360View.show", pk=pk))
+
+    def post_add_redirect(self):  # noqa: ANN201
+        item = getattr(self, "_last_item", None)
+        if item is not None:
+            return redirect(url_for("Customer360View.show", pk=item.id))
+        return super().post_add_redirect()
+
+
+class CustomerApi(ServiceModelApi):
+    resource_name = "customers"
+    datamodel = CrmSQLAInterface(Customer)
+    writes = WRITES
+    base_filters = ACCESS_FILTER
+    base_order = ("id", "desc")
+    allow_browser_login = True
+    list_columns = [
+        "id", "name", "gender", "birth_date", "id_number_masked", "mobile", "carrier", "landline",
+        "email", "address", "city", "segment", "status", "owner_id", "department_id", "plan_id",
+        "created_at", "version",
+    ]
+    show_columns = list_columns + ["consent_marketing", "consent_analytics", "updated_at"]
+    add_columns = FORM_COLUMNS
+    edit_columns = FORM_COLUMNS
+    order_columns = ["id", "name", "city", "created_at"]
+    search_columns = ["name", "mobile", "id_number", "city", "plan", "status", "segment", "owner", "created_at"]
+    masked_fields = {"mobile": mask_mobile}
+    renamed_fields = {"id_number_masked": "id_number"}
+    openapi_spec_methods = {"reveal": {"post": {"description": "Reveal one customer's full ID and mobile (audited)."}}}
+
+    @expose("/<int:pk>/reveal", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def reveal(self, pk: int):  # noqa: ANN201
+        """Full resident ID and mobile of one customer, audited.
+        ---
+        post:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: The unmasked values
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        try:
+            values = customers.reveal(pk, current_actor())
+        except CrmError as exc:
+            return crm_error_response(self, exc)
+        return self.response(200, result=values)

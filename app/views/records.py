@@ -1,0 +1,172 @@
+"""Telecom records scoped to visible customers: subscriptions, usage, bills, payments, history.
+
+Bills, usage and business changes are written by billing runs and services, never edited by hand:
+their pages and APIs are read-only. Subscriptions open through `services.subscriptions`, and
+payments are recorded through `services.payments` (which settles the bill in the same commit).
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.labels import (
+    BILL_STATUS_CHOICES,
+    CHANGE_TYPE_CHOICES,
+    LINE_TYPE_CHOICES,
+    PAYMENT_METHOD_CHOICES,
+    SUBSCRIPTION_STATUS_CHOICES,
+)
+from app.models.bill import Bill, BillLine
+from app.models.business_change import BusinessChange
+from app.models.payment import Payment
+from app.models.subscription import Subscription
+from app.models.usage import UsageRecord
+from app.security.access import CustomerAccessFilter
+from app.services import payments, subscriptions
+from app.views.base import ServiceModelApi, ServiceModelView, Writes
+from app.views.datamodel import CrmSQLAInterface
+
+SCOPED = [["customer_id", CustomerAccessFilter, lambda: None]]
+READ_ONLY_VIEW = ["can_list", "can_show"]
+READ_ONLY_API = ["can_get", "can_info"]
+
+
+def _fmt(choices: list) -> callable:
+    table = dict(choices)
+    return lambda v: str(table.get(v, v))
+
+
+COMMON_LABELS = {
+    "customer": _l("Customer"), "customer_id": _l("Customer No."), "subscription": _l("Line"),
+    "plan": _l("Plan"), "number": _l("Number"), "effective_date": _l("Effective date"),
+    "expiry_date": _l("Expiry date"), "status": _l("Status"), "month": _l("Month"),
+    "voice_minutes": _l("Voice minutes"), "sms_count": _l("SMS"), "data_mb": _l("Data (MB)"),
+    "base_fee": _l("Base fee"), "vas_fee": _l("VAS fees"), "voice_overage": _l("Voice overage"),
+    "data_overage": _l("Data overage"), "other_fee": _l("Other"), "total": _l("Total"),
+    "paid_amount": _l("Paid"), "due_date": _l("Due date"), "issued_at": _l("Issued at"),
+    "bill": _l("Bill"), "item_type": _l("Item"), "description": _l("Description"), "amount": _l("Amount"),
+    "paid_at": _l("Paid at"), "method": _l("Method"), "operator": _l("Operator"), "reference": _l("Reference"),
+    "change_type": _l("Change"), "before": _l("Before"), "after": _l("After"), "created_at": _l("Time"),
+    "reason": _l("Reason"),
+}
+
+
+class SubscriptionModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(Subscription)
+    route_base = "/subscriptions"
+    writes = Writes(create=subscriptions.open_line)
+    base_filters = SCOPED
+    base_order = ("id", "desc")
+    list_title = _l("Subscriptions")
+    label_columns = COMMON_LABELS
+    list_columns = ["customer", "number", "plan", "effective_date", "expiry_date", "status"]
+    search_columns = ["number", "plan", "status", "expiry_date"]
+    show_columns = list_columns
+    add_columns = ["customer", "plan", "number", "effective_date", "expiry_date"]
+    formatters_columns = {"status": _fmt(SUBSCRIPTION_STATUS_CHOICES)}
+
+
+class UsageRecordModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(UsageRecord)
+    route_base = "/usage"
+    base_permissions = READ_ONLY_VIEW
+    base_filters = SCOPED
+    base_order = ("id", "desc")
+    list_title = _l("Monthly usage")
+    label_columns = COMMON_LABELS
+    list_columns = ["customer", "subscription", "month", "voice_minutes", "sms_count", "data_mb"]
+    search_columns = ["month"]
+    show_columns = list_columns
+
+
+class BillLineModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(BillLine)
+    route_base = "/bill-lines"
+    base_permissions = READ_ONLY_VIEW
+    list_title = _l("Bill lines")
+    label_columns = COMMON_LABELS
+    list_columns = ["item_type", "description", "amount"]
+    show_columns = list_columns
+    formatters_columns = {"item_type": _fmt(LINE_TYPE_CHOICES)}
+
+
+class BillModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(Bill)
+    route_base = "/bills"
+    base_permissions = READ_ONLY_VIEW
+    base_filters = SCOPED
+    base_order = ("id", "desc")
+    list_title = _l("Bills")
+    label_columns = COMMON_LABELS
+    list_columns = ["customer", "month", "total", "paid_amount", "due_date", "status"]
+    search_columns = ["month", "status", "due_date"]
+    show_columns = ["customer", "month", "base_fee", "vas_fee", "voice_overage", "data_overage", "other_fee",
+                    "total", "paid_amount", "due_date", "status", "issued_at"]
+    related_views = [BillLineModelView]
+    formatters_columns = {"status": _fmt(BILL_STATUS_CHOICES)}
+
+
+class PaymentModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(Payment)
+    route_base = "/payments"
+    writes = Writes(create=payments.record)
+    base_filters = SCOPED
+    base_order = ("id", "desc")
+    list_title = _l("Payments")
+    label_columns = COMMON_LABELS
+    list_columns = ["customer", "paid_at", "amount", "method", "bill", "operator"]
+    search_columns = ["method", "paid_at"]
+    show_columns = list_columns + ["reference"]
+    add_columns = ["customer", "bill", "amount", "method", "reference"]
+    formatters_columns = {"method": _fmt(PAYMENT_METHOD_CHOICES)}
+
+
+class BusinessChangeModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(BusinessChange)
+    route_base = "/business-changes"
+    base_permissions = READ_ONLY_VIEW
+    base_filters = SCOPED
+    base_order = ("id", "desc")
+    list_title = _l("Business changes")
+    label_columns = COMMON_LABELS
+    list_columns = ["created_at", "customer", "change_type", "before", "after", "operator"]
+    search_columns = ["change_type", "created_at"]
+    show_columns = list_columns + ["effective_date", "reason"]
+    formatters_columns = {"change_type": _fmt(CHANGE_TYPE_CHOICES)}
+
+
+def _api(model: type, name: str, columns: list[str], writes: Writes | None = None,
+         add_columns: list[str] | None = None, scoped: bool = True) -> type:
+    attrs = {
+        "resource_name": name,
+        "datamodel": CrmSQLAInterface(model),
+        "allow_browser_login": True,
+        "base_order": ("id", "desc"),
+        "list_columns": ["id"] + columns,
+        "show_columns": ["id"] + columns,
+        "writes": writes or Writes(),
+        "add_columns": add_columns or [],
+        "edit_columns": [],
+    }
+    if scoped:
+        attrs["base_filters"] = SCOPED
+    return type(f"{model.__name__}Api", (ServiceModelApi,), attrs)
+
+
+SubscriptionApi = _api(
+    Subscription, "subscriptions",
+    ["customer_id", "plan_id", "number", "effective_date", "expiry_date", "status"],
+    Writes(create=subscriptions.open_line),
+    ["customer_id", "plan_id", "number", "effective_date", "expiry_date"],
+)
+UsageRecordApi = _api(UsageRecord, "usage_records",
+                      ["customer_id", "subscription_id", "month", "voice_minutes", "sms_count", "data_mb"])
+BillApi = _api(Bill, "bills", ["customer_id", "month", "base_fee", "vas_fee", "voice_overage", "data_overage",
+                               "other_fee", "total", "paid_amount", "due_date", "status"])
+PaymentApi = _api(
+    Payment, "payments", ["customer_id", "bill_id", "paid_at", "amount", "method", "operator_id", "reference"],
+    Writes(create=payments.record), ["customer_id", "bill_id", "amount", "method", "reference"],
+)
+BusinessChangeApi = _api(BusinessChange, "business_changes",
+                         ["customer_id", "subscription_id", "change_type", "before", "after", "effective_date",
+                          "created_at", "operator_id", "reason"])
