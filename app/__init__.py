@@ -22,6 +22,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
     logging.basicConfig(level=app.config.get("LOG_LEVEL", logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # FAB logs every start-up step at INFO; keep our own INFO logs, FAB's warnings only.
+    logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
     from app import models  # noqa: F401 - every model registered before the schema is used
     from app.services.crypto import FieldCipher

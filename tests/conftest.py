@@ -8,6 +8,7 @@ Between tests every business table is emptied; roles and the demo users stay.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ DEMO_USERS = {
 # Emptied after each test, children first.
 BUSINESS_TABLES = (
     "payment", "bill_line", "bill", "usage_record", "business_change", "subscription_vas",
-    "subscription", "customer", "plan", "value_added_service", "audit_log",
+    "subscription", "customer", "plan", "value_added_service", "audit_log", "job_run", "job_lease",
 )
 
 _TMP = Path(tempfile.mkdtemp(prefix="crm-test-"))
@@ -67,10 +68,8 @@ def database_url() -> Iterator[str]:
     finally:
         from app.extensions import db
 
-        try:
+        with contextlib.suppress(RuntimeError):  # no app context left: nothing to dispose
             db.engine.dispose()
-        except RuntimeError:
-            pass
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -107,7 +106,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     with application.app_context():
         db.session.rollback()
         for table in BUSINESS_TABLES:
-            db.session.execute(text(f"DELETE FROM {table}"))
+            db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
         db.session.commit()
 
 

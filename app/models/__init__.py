@@ -5,6 +5,7 @@ from app.models.bill import Bill, BillLine
 from app.models.business_change import BusinessChange
 from app.models.customer import Customer
 from app.models.department import Department
+from app.models.job import JobLease, JobRun
 from app.models.payment import Payment
 from app.models.plan import Plan
 from app.models.subscription import Subscription, SubscriptionVas
@@ -20,6 +21,8 @@ __all__ = [
     "CrmUser",
     "Customer",
     "Department",
+    "JobLease",
+    "JobRun",
     "Payment",
     "Plan",
     "Subscription",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import utcnow
@@ -25,11 +25,14 @@ class AuditLog(Model):
     entity_id: Mapped[str | None] = mapped_column(String(32))
     changes: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(45))
+    # Unique: two entries can never chain onto the same predecessor, so the log cannot fork
+    # even if two writers raced past the lock.
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
 
     __table_args__ = (
         Index("ix_audit_entity", "entity", "entity_id"),
         Index("ix_audit_created_at", "created_at"),
+        UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),
         {"extend_existing": True},
     )

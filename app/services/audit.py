@@ -79,23 +79,27 @@ class VerifyResult:
 
 
 def verify(batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order; report the first entry whose hash or link does not match."""
+    """Walk the chain in id order; report the first entry whose hash or link does not match.
+
+    Rows are read as plain tuples in batches: constant memory, and the caller's session is untouched.
+    """
+    cols = [getattr(AuditLog, c) for c in
+            ("id", "prev_hash", "created_at", "actor_id", "actor_name", "action", "entity", "entity_id",
+             "changes", "ip", "hash")]
     prev = GENESIS
     checked = 0
     last_id = 0
     while True:
-        rows = db.session.execute(
-            select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch)
-        ).scalars().all()
+        rows = db.session.execute(select(*cols).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch)).all()
         if not rows:
             return VerifyResult(ok=True, checked=checked)
-        for entry in rows:
-            if entry.prev_hash != prev:
+        for row in rows:
+            entry = AuditLog(**{k: v for k, v in row._mapping.items() if k not in ("id", "hash")})
+            if row.prev_hash != prev:
                 reason = "link to previous entry is broken (entry deleted or reordered)"
-                return VerifyResult(False, checked, entry.id, reason)
-            if _digest(entry) != entry.hash:
-                return VerifyResult(False, checked, entry.id, "content does not match its hash (entry edited)")
-            prev = entry.hash
+                return VerifyResult(False, checked, row.id, reason)
+            if _digest(entry) != row.hash:
+                return VerifyResult(False, checked, row.id, "content does not match its hash (entry edited)")
+            prev = row.hash
             checked += 1
-            last_id = entry.id
-        db.session.expunge_all()
+            last_id = row.id
