@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import appbuilder, db, migrate
+from app.extensions import appbuilder, csrf, db, migrate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,9 +33,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    # CSRF protection for every form and page POST (FAB's forms carry the token, and the 360
+    # page's reveal button sends it as X-CSRFToken). FAB only validates tokens inside its own
+    # WTForms; a hand-written POST route such as /customer360/<id>/reveal was unprotected, and
+    # `csrf_token()` was undefined in templates. Bound before FAB so it exempts the JWT APIs.
+    csrf.init_app(app)
     with app.app_context():
         appbuilder.init_app(app, db.session)
         _register_views()
+
+    from app.services.masking import mask_id_number, mask_mobile
+
+    # One masking formatter for templates too (pages never format PII themselves).
+    app.jinja_env.filters["mask_mobile"] = mask_mobile
+    app.jinja_env.filters["mask_id_number"] = mask_id_number
 
     from app import errors
     from app.cli import register as register_cli
@@ -64,11 +75,10 @@ def _register_views() -> None:
         BusinessChangeModelView,
         PaymentApi,
         PaymentModelView,
-        SubscriptionApi,
-        SubscriptionModelView,
         UsageRecordApi,
         UsageRecordModelView,
     )
+    from app.views.subscriptions import SubscriptionApi, SubscriptionModelView, SubscriptionVasModelView
 
     ab = appbuilder
     # Menu: 客户 / 业务 / 账务 / 系统 (Customer / Business / Billing / System).
@@ -77,6 +87,7 @@ def _register_views() -> None:
     ab.add_view_no_menu(Customer360View)
     ab.add_view(SubscriptionModelView, "Subscriptions", label=_l("Subscriptions"), icon="fa-sim-card",
                 category="Business", category_label=_l("Business"), category_icon="fa-briefcase")
+    ab.add_view_no_menu(SubscriptionVasModelView)
     ab.add_view(BusinessChangeModelView, "Business changes", label=_l("Business changes"), icon="fa-history",
                 category="Business")
     ab.add_view(PlanModelView, "Plans", label=_l("Plans"), icon="fa-tags", category="Business")
@@ -93,3 +104,10 @@ def _register_views() -> None:
     for api in (CustomerApi, PlanApi, ValueAddedServiceApi, SubscriptionApi, UsageRecordApi, BillApi,
                 PaymentApi, BusinessChangeApi, AuditLogApi):
         ab.add_api(api)
+    # The contract's OpenAPI description at /api/v1/_openapi. FAB registers it only together with
+    # its Swagger UI (FAB_API_SWAGGER_UI), which loads assets from a CDN; the JSON alone is enough.
+    from flask import current_app
+    from flask_appbuilder.api.manager import OpenApi
+
+    if not current_app.config.get("FAB_API_SWAGGER_UI"):
+        ab.add_api(OpenApi)

@@ -37,7 +37,7 @@ BUSINESS_TABLES = (
 
 _TMP = Path(tempfile.mkdtemp(prefix="crm-test-"))
 os.environ.setdefault("CRM_INSTANCE_DIR", str(_TMP / "instance"))
-os.environ.setdefault("CRM_SECRET_KEY", "test-secret-key")
+os.environ.setdefault("CRM_SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256")
 os.environ.setdefault("CRM_FIELD_KEY", base64.b64encode(b"k" * 32).decode())
 os.environ["CRM_SCHEDULER"] = "off"
 
@@ -87,6 +87,15 @@ def app(database_url: str):  # noqa: ANN201
         "SQLALCHEMY_DATABASE_URI": database_url,
         "CRM_FIELD_KEY": os.environ["CRM_FIELD_KEY"],
     })
+    # Tests that hold an app context (`ctx`) while making requests share `g` across requests;
+    # in production each request has its own. Forget the previous request's login state first.
+    def _fresh_auth_state() -> None:
+        from flask import g
+
+        for key in [k for k in vars(g) if k.startswith("_jwt_extended") or k in ("user", "_login_user")]:
+            g.pop(key, None)
+
+    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_auth_state)
     with application.app_context():
         setup.init()
         for username, (role, dept) in DEMO_USERS.items():

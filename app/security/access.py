@@ -33,14 +33,27 @@ def owner_scope(actor: Actor) -> int | None:
 
 
 def scope_customers(stmt: Any, actor: Actor, model: Any = Customer) -> Any:
-    """Restrict a query/select over `model` (Customer, or a model with `customer_id`)."""
+    """Restrict a query/select over `model`: Customer, a model with `customer_id`, or one with
+    `bill_id` or `subscription_id`."""
     owner = owner_scope(actor)
     if owner is None:
         return stmt
     if model is Customer:
         return stmt.filter(Customer.owner_id == owner)
     owned = select(Customer.id).where(Customer.owner_id == owner)
-    return stmt.filter(model.customer_id.in_(owned))
+    if hasattr(model, "customer_id"):
+        return stmt.filter(model.customer_id.in_(owned))
+    if hasattr(model, "bill_id"):
+        # Bill lines follow their bill's customer.
+        from app.models.bill import Bill
+
+        bills = select(Bill.id).where(Bill.customer_id.in_(owned))
+        return stmt.filter(model.bill_id.in_(bills))
+    # Records hanging off a line (e.g. the VAS on a subscription) follow the line's customer.
+    from app.models.subscription import Subscription
+
+    lines = select(Subscription.id).where(Subscription.customer_id.in_(owned))
+    return stmt.filter(model.subscription_id.in_(lines))
 
 
 class CustomerAccessFilter(BaseFilter):

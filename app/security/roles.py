@@ -24,6 +24,7 @@ RESOURCES: dict[str, Resource] = {
     "plans": Resource("PlanModelView", "PlanApi", "Plans"),
     "value_added_services": Resource("ValueAddedServiceModelView", "ValueAddedServiceApi", "Value-added services"),
     "subscriptions": Resource("SubscriptionModelView", "SubscriptionApi", "Subscriptions"),
+    "subscription_vas": Resource("SubscriptionVasModelView", None, None),
     "usage_records": Resource("UsageRecordModelView", "UsageRecordApi", "Monthly usage"),
     "bills": Resource("BillModelView", "BillApi", "Bills"),
     "bill_lines": Resource("BillLineModelView", None, None),
@@ -47,34 +48,40 @@ MENU_CATEGORIES = {
 MATRIX: dict[str, dict[str, str]] = {
     "Manager": {
         "customers": "rwd", "plans": "rwd", "value_added_services": "rwd", "subscriptions": "rw",
+        "subscription_vas": "rwd",
         "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
         "audit_logs": "r",
     },
     "Sales": {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "r",
-        "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r", "business_changes": "r",
+        "subscription_vas": "r", "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r",
+        "business_changes": "r",
     },
     "Agent": {
         "customers": "r", "plans": "r", "value_added_services": "r", "subscriptions": "r",
-        "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r", "business_changes": "r",
+        "subscription_vas": "r", "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r",
+        "business_changes": "r",
     },
     "Clerk": {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "rw",
+        "subscription_vas": "rwd",
         "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
     },
 }
 # Roles that may reveal full personal data, one audited record at a time (grantable by an admin).
 REVEAL_ROLES = ("Manager", "Clerk")
 
+# `can_change`: state changes a service performs on a record (change plan, suspend, resume).
+# A view or API only receives the permissions it actually offers (see `sync_roles`).
 VIEW_PERMS = {
     "r": ("can_list", "can_show"),
-    "rw": ("can_list", "can_show", "can_add", "can_edit"),
-    "rwd": ("can_list", "can_show", "can_add", "can_edit", "can_delete"),
+    "rw": ("can_list", "can_show", "can_add", "can_edit", "can_change"),
+    "rwd": ("can_list", "can_show", "can_add", "can_edit", "can_change", "can_delete"),
 }
 API_PERMS = {
     "r": ("can_get", "can_info"),
-    "rw": ("can_get", "can_info", "can_post", "can_put"),
-    "rwd": ("can_get", "can_info", "can_post", "can_put", "can_delete"),
+    "rw": ("can_get", "can_info", "can_post", "can_put", "can_change"),
+    "rwd": ("can_get", "can_info", "can_post", "can_put", "can_change", "can_delete"),
 }
 # What every signed-in role needs: its own profile and password, the 360 page, the menus.
 COMMON = [
@@ -83,6 +90,7 @@ COMMON = [
     ("can_this_form_get", "ResetMyPasswordView"),
     ("can_this_form_post", "ResetMyPasswordView"),
     ("resetmypassword", "UserDBModelView"),
+    ("can_get", "OpenApi"),  # the API description at /api/v1/_openapi (contract)
 ]
 
 
@@ -105,14 +113,25 @@ def permissions_for(role: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def offered_permissions(appbuilder) -> dict[str, set[str]]:  # noqa: ANN001
+    """What each registered view/API offers: {view_menu name: {permission names}}."""
+    offered: dict[str, set[str]] = {}
+    for view in appbuilder.baseviews:
+        offered.setdefault(view.class_permission_name, set()).update(view.base_permissions or [])
+    return offered
+
+
 def sync_roles(sm) -> None:  # noqa: ANN001 - FAB security manager
     """Create the roles and set each one's permissions exactly to the table (idempotent)."""
+    offered = offered_permissions(sm.appbuilder)
     for role_name in ROLES:
         role = sm.find_role(role_name) or sm.add_role(role_name)
         if role_name == "Admin":
             continue  # FAB grants the admin role every permission itself
         wanted = []
         for perm, view in permissions_for(role_name):
+            if perm != "menu_access" and view in offered and perm not in offered[view]:
+                continue  # e.g. no can_delete on a view without a delete service
             pv = sm.find_permission_view_menu(perm, view) or sm.add_permission_view_menu(perm, view)
             if pv is not None:
                 wanted.append(pv)

@@ -12,10 +12,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.business_change import BusinessChange
 from app.models.plan import Plan
-from app.models.subscription import Subscription
+from app.models.subscription import Subscription, SubscriptionVas
+from app.models.vas import ValueAddedService
 from app.services import audit, customers
 from app.services.actor import Actor
 from app.services.errors import Invalid, NotFound
+from app.services.masking import mask_mobile
 from app.services.validation import FieldError, check_date, check_mobile
 
 
@@ -70,7 +72,8 @@ def open_line(data: dict[str, Any], actor: Actor) -> Subscription:
     db.session.flush()
     if customer.plan_id is None:
         customer.plan_id = plan.id
-    _change(sub, "open", None, {"plan": plan.code, "number": number}, actor, effective)
+    # History and audit never hold a full number (mobile lines are mobiles): masked like `mobile`.
+    _change(sub, "open", None, {"plan": plan.code, "number": mask_mobile(number)}, actor, effective)
     audit.record(actor, "create", "subscription", sub.id, {"after": {"plan": plan.code, "customer_id": customer.id}})
     db.session.commit()
     return sub
@@ -117,3 +120,54 @@ def set_status(subscription_id: int, status: str, actor: Actor, reason: str | No
     audit.record(actor, "update", "subscription", sub.id, {"before": before, "after": {"status": status}})
     db.session.commit()
     return sub
+
+
+def subscribe_vas(data: dict[str, Any], actor: Actor) -> SubscriptionVas:
+    """Order a value-added service on an active line (订购), from today or a given date."""
+    try:
+        sub = get(int(data.get("subscription_id") or 0), actor)
+    except (TypeError, ValueError):
+        raise Invalid({"subscription_id": _("Choose a line.")}) from None
+    vas_id = data.get("vas_id")
+    vas = db.session.get(ValueAddedService, int(vas_id)) if str(vas_id or "").isdigit() else None
+    errors: dict[str, str] = {}
+    if vas is None or not vas.active:
+        errors["vas_id"] = _("Choose a value-added service that is on sale.")
+    if sub.status != "active":
+        errors["subscription_id"] = _("Only an active line can order value-added services.")
+    try:
+        start = check_date(data.get("start_date")) or dt.date.today()
+        end = check_date(data.get("end_date"))
+        if end and end <= start:
+            errors["end_date"] = _("End date must be after the start date.")
+    except FieldError as exc:
+        errors["start_date"] = str(exc)
+    if not errors and db.session.execute(select(SubscriptionVas.id).where(
+            SubscriptionVas.subscription_id == sub.id, SubscriptionVas.vas_id == vas.id,
+            SubscriptionVas.status == "active")).first():
+        errors["vas_id"] = _("This line already has this value-added service.")
+    if errors:
+        raise Invalid(errors)
+    item = SubscriptionVas(subscription_id=sub.id, vas_id=vas.id, start_date=start, end_date=end, status="active")
+    db.session.add(item)
+    db.session.flush()
+    _change(sub, "vas_subscribe", None, {"vas": vas.code, "start_date": start.isoformat()}, actor, start)
+    audit.record(actor, "create", "subscription_vas", item.id,
+                 {"after": {"vas": vas.code, "subscription_id": sub.id}})
+    db.session.commit()
+    return item
+
+
+def unsubscribe_vas(item_id: int, actor: Actor, reason: str | None = None, today: dt.date | None = None) -> None:
+    """Cancel a value-added service (退订); it ends today and the change is recorded."""
+    item = db.session.get(SubscriptionVas, item_id)
+    if item is None:
+        raise NotFound()
+    sub = get(item.subscription_id, actor)
+    if item.status != "active":
+        raise Invalid({"status": _("This value-added service is already cancelled.")})
+    end = today or dt.date.today()
+    item.status, item.end_date = "cancelled", end
+    _change(sub, "vas_unsubscribe", {"vas": item.vas.code}, None, actor, end, reason)
+    audit.record(actor, "update", "subscription_vas", item.id, {"after": {"status": "cancelled"}})
+    db.session.commit()

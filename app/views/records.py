@@ -1,8 +1,8 @@
-"""Telecom records scoped to visible customers: subscriptions, usage, bills, payments, history.
+"""Telecom records scoped to visible customers: usage, bills, payments, business history.
 
 Bills, usage and business changes are written by billing runs and services, never edited by hand:
-their pages and APIs are read-only. Subscriptions open through `services.subscriptions`, and
-payments are recorded through `services.payments` (which settles the bill in the same commit).
+their pages and APIs are read-only. Payments are recorded through `services.payments`, which
+settles the bill in the same commit. Subscriptions have their own module.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from app.labels import (
     CHANGE_TYPE_CHOICES,
     LINE_TYPE_CHOICES,
     PAYMENT_METHOD_CHOICES,
-    SUBSCRIPTION_STATUS_CHOICES,
 )
 from app.models.bill import Bill, BillLine
 from app.models.business_change import BusinessChange
 from app.models.payment import Payment
-from app.models.subscription import Subscription
 from app.models.usage import UsageRecord
 from app.security.access import CustomerAccessFilter
-from app.services import payments, subscriptions
+from app.services import payments
 from app.views.base import ServiceModelApi, ServiceModelView, Writes
 from app.views.datamodel import CrmSQLAInterface
 
@@ -51,21 +49,6 @@ COMMON_LABELS = {
 }
 
 
-class SubscriptionModelView(ServiceModelView):
-    datamodel = CrmSQLAInterface(Subscription)
-    route_base = "/subscriptions"
-    writes = Writes(create=subscriptions.open_line)
-    base_filters = SCOPED
-    base_order = ("id", "desc")
-    list_title = _l("Subscriptions")
-    label_columns = COMMON_LABELS
-    list_columns = ["customer", "number", "plan", "effective_date", "expiry_date", "status"]
-    search_columns = ["number", "plan", "status", "expiry_date"]
-    show_columns = list_columns
-    add_columns = ["customer", "plan", "number", "effective_date", "expiry_date"]
-    formatters_columns = {"status": _fmt(SUBSCRIPTION_STATUS_CHOICES)}
-
-
 class UsageRecordModelView(ServiceModelView):
     datamodel = CrmSQLAInterface(UsageRecord)
     route_base = "/usage"
@@ -83,6 +66,7 @@ class BillLineModelView(ServiceModelView):
     datamodel = CrmSQLAInterface(BillLine)
     route_base = "/bill-lines"
     base_permissions = READ_ONLY_VIEW
+    base_filters = SCOPED  # by the line's bill (see scope_customers); unscoped, Sales saw every bill line
     list_title = _l("Bill lines")
     label_columns = COMMON_LABELS
     list_columns = ["item_type", "description", "amount"]
@@ -153,12 +137,6 @@ def _api(model: type, name: str, columns: list[str], writes: Writes | None = Non
     return type(f"{model.__name__}Api", (ServiceModelApi,), attrs)
 
 
-SubscriptionApi = _api(
-    Subscription, "subscriptions",
-    ["customer_id", "plan_id", "number", "effective_date", "expiry_date", "status"],
-    Writes(create=subscriptions.open_line),
-    ["customer_id", "plan_id", "number", "effective_date", "expiry_date"],
-)
 UsageRecordApi = _api(UsageRecord, "usage_records",
                       ["customer_id", "subscription_id", "month", "voice_minutes", "sms_count", "data_mb"])
 BillApi = _api(Bill, "bills", ["customer_id", "month", "base_fee", "vas_fee", "voice_overage", "data_overage",

@@ -1,0 +1,234 @@
+"""Subscriptions (lines) and their value-added services: pages, state changes and the API.
+
+Opening a line, changing its plan, suspending/resuming it and ordering or cancelling a VAS are
+each one service call that also writes the business change; nothing here edits a line directly.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.api import protect, safe
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields
+from sqlalchemy import select
+
+from app.extensions import db
+from app.labels import SUBSCRIPTION_STATUS_CHOICES
+from app.models.plan import Plan
+from app.models.subscription import Subscription, SubscriptionVas
+from app.security.access import CustomerAccessFilter
+from app.security.current import current_actor
+from app.services import subscriptions
+from app.services.errors import CrmError, Invalid, NotFound
+from app.services.masking import mask_mobile
+from app.views.base import ServiceModelApi, ServiceModelView, Writes, crm_error_response
+from app.views.datamodel import CrmSQLAInterface
+
+SCOPED_BY_CUSTOMER = [["customer_id", CustomerAccessFilter, lambda: None]]
+SCOPED_BY_LINE = [["subscription_id", CustomerAccessFilter, lambda: None]]
+LABELS = {
+    "customer": _l("Customer"), "plan": _l("Plan"), "number": _l("Number"),
+    "effective_date": _l("Effective date"), "expiry_date": _l("Expiry date"), "status": _l("Status"),
+    "subscription": _l("Line"), "vas": _l("Value-added service"), "start_date": _l("Start date"),
+    "end_date": _l("End date"),
+}
+_STATUS = dict(SUBSCRIPTION_STATUS_CHOICES) | {"cancelled": _l("Cancelled")}
+
+
+class SubscriptionVasModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(SubscriptionVas)
+    route_base = "/subscription-vas"
+    writes = Writes(create=subscriptions.subscribe_vas,
+                    delete=lambda pk, actor: subscriptions.unsubscribe_vas(pk, actor))
+    base_filters = SCOPED_BY_LINE
+    list_title = _l("Value-added services on lines")
+    label_columns = LABELS
+    list_columns = ["subscription", "vas", "start_date", "end_date", "status"]
+    show_columns = list_columns
+    add_columns = ["subscription", "vas", "start_date", "end_date"]
+    formatters_columns = {"status": lambda v: str(_STATUS.get(v, v))}
+
+
+class SubscriptionModelView(ServiceModelView):
+    datamodel = CrmSQLAInterface(Subscription)
+    route_base = "/subscriptions"
+    writes = Writes(create=subscriptions.open_line)
+    base_filters = SCOPED_BY_CUSTOMER
+    base_order = ("id", "desc")
+    list_title = _l("Subscriptions")
+    label_columns = LABELS
+    list_columns = ["customer", "number", "plan", "effective_date", "expiry_date", "status"]
+    search_columns = ["number", "plan", "status", "expiry_date"]
+    show_columns = list_columns
+    add_columns = ["customer", "plan", "number", "effective_date", "expiry_date"]
+    related_views = [SubscriptionVasModelView]
+    # A mobile line's number is the customer's mobile: masked wherever it is listed.
+    formatters_columns = {"status": lambda v: str(_STATUS.get(v, v)), "number": mask_mobile}
+    method_permission_name = {"change_plan": "change", "set_status": "change"}
+
+    def _line_or_404(self, pk: int) -> Subscription | None:
+        return self.datamodel.get(pk, self._base_filters)
+
+    @expose("/<int:pk>/change-plan", methods=["GET", "POST"])
+    @has_access
+    def change_plan(self, pk: int):  # noqa: ANN201
+        """Choose a new plan for a line; it takes effect from the next billing month."""
+        line = self._line_or_404(pk)
+        if line is None:
+            return self.render_template("crm/not_found.html"), 404
+        plans = db.session.execute(select(Plan).where(Plan.active.is_(True)).order_by(Plan.monthly_fee)).scalars()
+        errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            try:
+                subscriptions.change_plan(pk, request.form.get("plan_id"), current_actor(),
+                                          reason=(request.form.get("reason") or "").strip()[:255] or None)
+            except Invalid as exc:
+                db.session.rollback()
+                errors = exc.errors
+            except CrmError as exc:
+                db.session.rollback()
+                flash(str(exc.message), "danger")
+            else:
+                flash(_("Plan changed; it takes effect from the next billing month."), "success")
+                return redirect(url_for("Customer360View.show", pk=line.customer_id))
+        return self.render_template("crm/change_plan.html", line=line, plans=list(plans), errors=errors,
+                                    form=request.form)
+
+    @expose("/<int:pk>/status/<status>", methods=["POST"])
+    @has_access
+    def set_status(self, pk: int, status: str):  # noqa: ANN201
+        """Suspend (停机) or resume (复机) a line."""
+        line = self._line_or_404(pk)
+        if line is None:
+            return self.render_template("crm/not_found.html"), 404
+        try:
+            subscriptions.set_status(pk, status, current_actor(),
+                                     reason=(request.form.get("reason") or "").strip()[:255] or None)
+        except CrmError as exc:
+            db.session.rollback()
+            message = exc.message
+            if isinstance(exc, Invalid):
+                message = " ".join(m for msgs in exc.errors.values() for m in msgs)
+            flash(str(message), "danger")
+        else:
+            flash(_("Line status changed."), "success")
+        return redirect(url_for("Customer360View.show", pk=line.customer_id))
+
+
+class ChangePlanSchema(Schema):
+    plan_id = fields.Integer(required=True)
+    reason = fields.String(load_default=None, validate=lambda s: len(s) <= 255)
+
+
+class ChangeStatusSchema(Schema):
+    status = fields.String(required=True)
+    reason = fields.String(load_default=None, validate=lambda s: len(s) <= 255)
+
+
+class SubscriptionApi(ServiceModelApi):
+    resource_name = "subscriptions"
+    datamodel = CrmSQLAInterface(Subscription)
+    writes = Writes(create=subscriptions.open_line)
+    base_filters = SCOPED_BY_CUSTOMER
+    base_order = ("id", "desc")
+    allow_browser_login = True
+    list_columns = ["id", "customer_id", "plan_id", "number", "effective_date", "expiry_date", "status"]
+    show_columns = list_columns
+    add_columns = ["customer_id", "plan_id", "number", "effective_date", "expiry_date"]
+    edit_columns: list[str] = []
+    search_columns = ["number", "plan", "status", "expiry_date", "customer"]
+    masked_fields = {"number": mask_mobile}
+    openapi_spec_methods = {
+        "change_plan": {"post": {"description": "Change a line's plan from the next billing month."}},
+        "change_status": {"post": {"description": "Suspend, resume or terminate a line."}},
+    }
+
+    def _call(self, pk: int, schema: Schema, fn) -> object:  # noqa: ANN001
+        body = self._json_body()
+        if body is None:
+            return self.response_400(message=_("Request body must be a JSON object."))
+        try:
+            data = schema.load(body)
+        except ValidationError as err:
+            return self.response_400(message=err.messages)
+        try:
+            line = fn(pk, data, current_actor())
+        except NotFound:
+            db.session.rollback()
+            return self.response_404()
+        except CrmError as exc:
+            return crm_error_response(self, exc)
+        return self._render(200, line)
+
+    @expose("/<int:pk>/change_plan", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("change")
+    def change_plan(self, pk: int):  # noqa: ANN201
+        """Change the plan of a line (effective next billing month).
+        ---
+        post:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    plan_id: {type: integer}
+                    reason: {type: string}
+          responses:
+            200:
+              description: The line after the change
+            400:
+              $ref: '#/components/responses/400'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self._call(pk, ChangePlanSchema(), lambda pk, d, a: subscriptions.change_plan(
+            pk, d["plan_id"], a, reason=d.get("reason")))
+
+    @expose("/<int:pk>/change_status", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("change")
+    def change_status(self, pk: int):  # noqa: ANN201
+        """Suspend, resume or terminate a line.
+        ---
+        post:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    status: {type: string, enum: [active, suspended, terminated]}
+                    reason: {type: string}
+          responses:
+            200:
+              description: The line after the change
+            400:
+              $ref: '#/components/responses/400'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self._call(pk, ChangeStatusSchema(), lambda pk, d, a: subscriptions.set_status(
+            pk, d["status"], a, reason=d.get("reason")))
