@@ -1,0 +1,19 @@
+"""gunicorn settings for production: `.venv/bin/gunicorn run:app` (reads this file).
+
+Run one `flask --app run crm scheduler` beside the workers, and leave CRM_SCHEDULER unset here:
+the database lease keeps each job to one runner anyway.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+# The usual 2 × cores + 1 for I/O-bound request handlers.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+timeout = 60
+graceful_timeout = 30  # finish in-flight requests on SIGTERM before exiting
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
