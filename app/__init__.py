@@ -67,6 +67,7 @@ def _register_views() -> None:
     from app.views.catalog import PlanApi, PlanModelView, ValueAddedServiceApi, ValueAddedServiceModelView
     from app.views.customer360 import Customer360View
     from app.views.customers import CustomerApi, CustomerModelView
+    from app.views.departments import DepartmentModelView
     from app.views.records import (
         BillApi,
         BillLineModelView,
@@ -99,6 +100,8 @@ def _register_views() -> None:
     ab.add_view(PaymentModelView, "Payments", label=_l("Payments"), icon="fa-money-bill", category="Billing")
     ab.add_view(UsageRecordModelView, "Monthly usage", label=_l("Monthly usage"), icon="fa-chart-bar",
                 category="Billing")
+    ab.add_view(DepartmentModelView, "Departments", label=_l("Departments"), icon="fa-sitemap",
+                category="System", category_label=_l("System"), category_icon="fa-cogs")
     ab.add_view(AuditLogModelView, "Audit log", label=_l("Audit log"), icon="fa-shield-alt",
                 category="System", category_label=_l("System"), category_icon="fa-cogs")
     for api in (CustomerApi, PlanApi, ValueAddedServiceApi, SubscriptionApi, UsageRecordApi, BillApi,

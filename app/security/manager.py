@@ -6,10 +6,12 @@ from flask import request
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from app.models.user import CrmUser
+from app.security.views import CrmUserDBModelView
 
 
 class CrmSecurityManager(SecurityManager):
     user_model = CrmUser
+    userdbmodelview = CrmUserDBModelView
 
     def auth_user_db(self, username, password):  # noqa: ANN001, ANN201 - FAB's signature
         user = super().auth_user_db(username, password)

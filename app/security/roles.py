@@ -124,10 +124,13 @@ def offered_permissions(appbuilder) -> dict[str, set[str]]:  # noqa: ANN001
 def sync_roles(sm) -> None:  # noqa: ANN001 - FAB security manager
     """Create the roles and set each one's permissions exactly to the table (idempotent)."""
     offered = offered_permissions(sm.appbuilder)
-    for role_name in ROLES:
+    # Admin last: it receives every permission row, including any created for the other roles.
+    for role_name in (*ROLES[1:], ROLES[0]):
         role = sm.find_role(role_name) or sm.add_role(role_name)
         if role_name == "Admin":
-            continue  # FAB grants the admin role every permission itself
+            # Everything, including what FAB itself registers (users, roles, permissions).
+            role.permissions = sm.session.query(sm.permissionview_model).all()
+            continue
         wanted = []
         for perm, view in permissions_for(role_name):
             if perm != "menu_access" and view in offered and perm not in offered[view]:

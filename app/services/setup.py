@@ -37,8 +37,13 @@ class InitResult:
 
 def init() -> InitResult:
     upgrade(directory=current_app.extensions["migrate"].directory)
-    appbuilder.add_permissions(update_perms=True)
-    sync_roles(appbuilder.sm)
+    # Roles first: FAB grants each new permission to the Admin role as it creates it, and gives up
+    # on the rest of a view's permissions if that role does not exist yet.
+    for role in ROLE_NAMES:
+        if appbuilder.sm.find_role(role) is None:
+            appbuilder.sm.add_role(role)
+    appbuilder.add_permissions(update_perms=True)  # every view's permission rows
+    sync_roles(appbuilder.sm)  # then each role's share of them, Admin all
     for code, name in DEPARTMENTS:
         if db.session.execute(select(Department.id).where(Department.code == code)).first() is None:
             db.session.add(Department(code=code, name=name))
