@@ -117,17 +117,18 @@ def _clean(data: dict[str, Any], existing: Customer | None) -> dict[str, Any]:
             out["birth_date"] = born
         if "id_number" in out or not given_gender:
             out["gender"] = sex
-    unique_errors = _unique_errors(out, existing.id if existing is not None else None)
+    unique_errors, related = _unique_errors(out, existing.id if existing is not None else None)
     for field, message in unique_errors.items():
         errors.setdefault(field, message)
     if errors:
-        raise Invalid(errors)
+        raise Invalid(errors, related=related)
     return out
 
 
-def _unique_errors(values: dict[str, Any], exclude_id: int | None) -> dict[str, str]:
+def _unique_errors(values: dict[str, Any], exclude_id: int | None) -> tuple[dict[str, str], dict[str, int]]:
     """Duplicate ID number or mobile, named with the existing customer (not a database error)."""
     errors: dict[str, str] = {}
+    related: dict[str, int] = {}
     if "id_number" in values:
         bidx = cipher().blind_index(values["id_number"])
         other = db.session.execute(
@@ -135,13 +136,15 @@ def _unique_errors(values: dict[str, Any], exclude_id: int | None) -> dict[str, 
         if other and other.id != exclude_id:
             errors["id_number"] = _("This resident ID number already belongs to customer %(name)s (#%(id)d).",
                                     name=other.name, id=other.id)
+            related["id_number"] = other.id
     if "mobile" in values:
         other = db.session.execute(
             select(Customer.id, Customer.name).where(Customer.mobile == values["mobile"])).first()
         if other and other.id != exclude_id:
             errors["mobile"] = _("This mobile number already belongs to customer %(name)s (#%(id)d).",
                                  name=other.name, id=other.id)
-    return errors
+            related["mobile"] = other.id
+    return errors, related
 
 
 def _apply(customer: Customer, values: dict[str, Any]) -> None:
@@ -213,7 +216,8 @@ def create(data: dict[str, Any], actor: Actor) -> Customer:
 def update(customer_id: int, data: dict[str, Any], actor: Actor, version: int | None = None) -> Customer:
     """Apply changed fields. `version` is what the editor loaded: a stale one is a Conflict."""
     customer = get(customer_id, actor)
-    if version is not None and int(version) != customer.version:
+    version = _version(version)
+    if version is not None and version != customer.version:
         current = _snapshot(customer, [f for f in EDITABLE if f in data])
         raise Conflict(current=current)
     values = _clean({k: v for k, v in data.items() if k in EDITABLE}, customer)
@@ -242,6 +246,16 @@ def update(customer_id: int, data: dict[str, Any], actor: Actor, version: int | 
     audit.record(actor, "update", "customer", customer.id, {"before": before, "after": after})
     db.session.commit()
     return customer
+
+
+def _version(value: Any) -> int | None:
+    """The version the editor loaded; junk (an API client's `"version": "abc"`) is a field error."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Invalid({"version": _("Not a valid version: %(value)s.", value=value)}) from None
 
 
 def delete(customer_id: int, actor: Actor) -> None:

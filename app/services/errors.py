@@ -37,8 +37,11 @@ class Invalid(CrmError):
     status = 422
     message = _l("Some fields are invalid.")
 
-    def __init__(self, errors: dict[str, list[str] | str], message: Any = None) -> None:
+    def __init__(self, errors: dict[str, list[str] | str], message: Any = None,
+                 related: dict[str, int] | None = None) -> None:
         self.errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
+        # field → id of the existing customer a duplicate collides with (pages link to it)
+        self.related = related or {}
         super().__init__(message)
 
     def normalized_messages(self) -> Any:

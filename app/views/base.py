@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import prison
-from flask import abort, flash, request
+from flask import abort, flash, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
+from markupsafe import Markup
 from wtforms import HiddenField
 
 from app.extensions import db
@@ -68,6 +69,11 @@ def _without(perms: Any, writes: Writes, create: str, update: str, delete: str) 
 
 
 def put_errors_on_form(form: Any, exc: Invalid) -> None:
+    # A duplicate names the existing customer; offer a link to it (escaped: names are user data).
+    for customer_id in sorted(set(exc.related.values())):
+        link = Markup('<a href="{}" class="crm-existing-customer">{}</a>').format(
+            url_for("Customer360View.show", pk=customer_id), _("Open existing customer #%(id)d", id=customer_id))
+        flash(link, "warning")
     for field, messages in exc.errors.items():
         target = _field_name(field)
         if target in form:

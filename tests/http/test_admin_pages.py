@@ -46,3 +46,16 @@ def test_roles_hold_only_permissions_their_views_offer(ctx):
             view, perm = pv.view_menu.name, pv.permission.name
             if perm != "menu_access" and view in offered:
                 assert perm in offered[view], (name, perm, view)
+
+
+def test_duplicate_mobile_on_the_form_links_to_the_existing_customer(as_user, actor):
+    from tests.factories import customer_data, make_customer
+
+    existing = make_customer(actor("clerk1"))
+    client = as_user("clerk1")
+    data = customer_data(mobile=existing.mobile)
+    resp = client.post("/customers/add", data=data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert f'href="/customer360/{existing.id}"' in html
+    assert data["address"] in html  # what the clerk typed is still on the form
