@@ -68,6 +68,7 @@ def _register_views() -> None:
     from app.views.customer360 import Customer360View
     from app.views.customers import CustomerApi, CustomerModelView
     from app.views.departments import DepartmentModelView
+    from app.views.jobs import JobsView
     from app.views.records import (
         BillApi,
         BillLineModelView,
@@ -102,6 +103,8 @@ def _register_views() -> None:
                 category="Billing")
     ab.add_view(DepartmentModelView, "Departments", label=_l("Departments"), icon="fa-sitemap",
                 category="System", category_label=_l("System"), category_icon="fa-cogs")
+    ab.add_link("Scheduled jobs", href="/jobs/", label=_l("Scheduled jobs"), icon="fa-clock", category="System")
+    ab.add_view_no_menu(JobsView)
     ab.add_view(AuditLogModelView, "Audit log", label=_l("Audit log"), icon="fa-shield-alt",
                 category="System", category_label=_l("System"), category_icon="fa-cogs")
     for api in (CustomerApi, PlanApi, ValueAddedServiceApi, SubscriptionApi, UsageRecordApi, BillApi,

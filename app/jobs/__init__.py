@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -16,7 +18,7 @@ class JobSpec:
     func: str  # "module:function", called as func(now) and returning counts
     trigger: str  # "cron" or "interval"
     trigger_args: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
+    description: Any = ""  # a lazy translated string
     lease_seconds: int = 3600
 
 
@@ -26,7 +28,7 @@ JOBS: tuple[JobSpec, ...] = (
         func="app.jobs.audit_verify:run",
         trigger="cron",
         trigger_args={"hour": 2, "minute": 30},
-        description="Verify the audit log's hash chain every night.",
+        description=_l("Verify the audit log's hash chain every night."),
     ),
 )
 

@@ -44,7 +44,7 @@ def build(app: Flask, blocking: bool = False) -> Any:
         timezone=app.config.get("CRM_TIMEZONE", "Asia/Shanghai"),
     )
     for job in JOBS:
-        scheduler.add_job(run_job, job.trigger, args=[job.id], id=job.id, name=job.description,
+        scheduler.add_job(run_job, job.trigger, args=[job.id], id=job.id, name=job.id,
                           replace_existing=True, **job.trigger_args)
     return scheduler
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import utcnow
@@ -21,6 +21,8 @@ class JobLease(Model):
     job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(128))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    # Paused by an administrator: scheduled runs are skipped (and recorded as such) until resumed.
+    paused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
 class JobRun(Model):

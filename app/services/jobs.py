@@ -23,6 +23,8 @@ from app.extensions import db
 from app.jobs import JOBS, JobSpec, get
 from app.models.base import utcnow
 from app.models.job import JobLease, JobRun
+from app.services import audit
+from app.services.actor import Actor
 from app.services.errors import NotFound
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -63,20 +65,48 @@ def _callable(job: JobSpec) -> Any:
     return getattr(importlib.import_module(module), func)
 
 
-def execute(job_id: str, trigger: str = "schedule", now: dt.datetime | None = None,
-            holder: str | None = None) -> JobRun:
-    """Run one job now under its lease; the outcome is recorded whether it succeeds or not."""
+def _skipped(job: JobSpec, trigger: str, holder: str, why: str) -> JobRun:
+    run = JobRun(job_id=job.id, status="skipped", trigger=trigger, runner=holder, finished_at=utcnow(),
+                 error=why, duration_ms=0)
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def _job(job_id: str) -> JobSpec:
     job = get(job_id)
     if job is None:
         raise NotFound(f"unknown job '{job_id}'")
+    return job
+
+
+def is_paused(job_id: str) -> bool:
+    lease = db.session.get(JobLease, job_id)
+    return bool(lease and lease.paused)
+
+
+def set_paused(job_id: str, paused: bool, actor: Actor) -> None:
+    """Pause or resume a job's scheduled runs (manual runs stay possible); audited."""
+    job = _job(job_id)
+    lease = db.session.get(JobLease, job.id)
+    if lease is None:
+        lease = JobLease(job_id=job.id, holder=None, expires_at=utcnow())
+        db.session.add(lease)
+    lease.paused = paused
+    audit.record(actor, "update", "job", job.id, {"after": {"paused": paused}})
+    db.session.commit()
+
+
+def execute(job_id: str, trigger: str = "schedule", now: dt.datetime | None = None,
+            holder: str | None = None) -> JobRun:
+    """Run one job now under its lease; the outcome is recorded whether it succeeds or not."""
+    job = _job(job_id)
     holder = holder or RUNNER
     now = now or utcnow()
+    if trigger == "schedule" and is_paused(job.id):
+        return _skipped(job, trigger, holder, "paused by an administrator")
     if not _acquire(job, holder, now):
-        run = JobRun(job_id=job.id, status="skipped", trigger=trigger, runner=holder, finished_at=utcnow(),
-                     error="another runner holds the lease", duration_ms=0)
-        db.session.add(run)
-        db.session.commit()
-        return run
+        return _skipped(job, trigger, holder, "another runner holds the lease")
     run = JobRun(job_id=job.id, status="running", trigger=trigger, runner=holder)
     db.session.add(run)
     db.session.commit()
@@ -104,13 +134,25 @@ class JobStatus:
     spec: JobSpec
     next_run: dt.datetime | None
     last_run: JobRun | None
+    paused: bool
+    running: bool
 
 
 def status(next_runs: dict[str, dt.datetime | None] | None = None) -> list[JobStatus]:
     out = []
+    now = utcnow()
     for job in JOBS:
         last = db.session.execute(
             select(JobRun).where(JobRun.job_id == job.id).order_by(JobRun.id.desc()).limit(1)
         ).scalar()
-        out.append(JobStatus(job, (next_runs or {}).get(job.id), last))
+        lease = db.session.get(JobLease, job.id)
+        running = bool(lease and lease.holder and lease.expires_at > now)
+        out.append(JobStatus(job, (next_runs or {}).get(job.id), last, bool(lease and lease.paused), running))
     return out
+
+
+def history(job_id: str | None = None, limit: int = 50) -> list[JobRun]:
+    stmt = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
+    if job_id:
+        stmt = stmt.where(JobRun.job_id == job_id)
+    return list(db.session.execute(stmt).scalars())

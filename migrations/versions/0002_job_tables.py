@@ -22,6 +22,7 @@ def upgrade():
     sa.Column('job_id', sa.String(length=64), nullable=False),
     sa.Column('holder', sa.String(length=128), nullable=True),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('paused', sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint('job_id')
     )
     op.create_table('job_run',

@@ -60,3 +60,39 @@ def test_cli_jobs_run_and_list(app):
     assert "success" in line
     unknown = runner.invoke(args=["crm", "jobs", "run", "no_such_job"])
     assert unknown.exit_code == 2
+
+
+def test_paused_job_skips_scheduled_runs_but_not_manual_ones(ctx, actor):
+    jobs.set_paused("audit_verify", True, actor("admin2"))
+    assert jobs.execute("audit_verify", trigger="schedule").status == "skipped"
+    assert jobs.execute("audit_verify", trigger="manual").status == "success"
+    jobs.set_paused("audit_verify", False, actor("admin2"))
+    assert jobs.execute("audit_verify", trigger="schedule").status == "success"
+
+
+def test_job_admin_page_runs_pauses_and_is_admin_only(ctx, as_user):
+    import time
+
+    client = as_user("admin2")
+    page = client.get("/jobs/")
+    assert page.status_code == 200 and "audit_verify" in page.get_data(as_text=True)
+    assert client.post("/jobs/audit_verify/run").status_code == 302
+    for _ in range(50):  # the run happens beside the request
+        db.session.expire_all()
+        if db.session.execute(select(JobRun).where(JobRun.trigger == "manual")).first():
+            break
+        time.sleep(0.1)
+    history = client.get("/jobs/?job=audit_verify").get_data(as_text=True)
+    assert "manual" in history
+    client.post("/jobs/audit_verify/pause")
+    assert jobs.is_paused("audit_verify")
+    client.post("/jobs/audit_verify/resume")
+    db.session.expire_all()
+    assert not jobs.is_paused("audit_verify")
+    assert client.post("/jobs/nope/run").status_code == 404
+    for username in ("manager", "clerk1"):
+        other = as_user(username)
+        assert other.get("/jobs/").status_code in (302, 403)
+        other.post("/jobs/audit_verify/pause")
+    db.session.expire_all()
+    assert not jobs.is_paused("audit_verify")
