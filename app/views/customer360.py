@@ -42,6 +42,8 @@ class Customer360View(BaseView):
             data = customer360.load(pk, actor)
         except NotFound:
             return self.render_template("crm/not_found.html"), 404
+        # Remembered as the page to return to after Edit → Save or a language switch.
+        self.update_redirect()
         return self.render_template(
             "crm/customer360.html",
             d=data,

@@ -14,4 +14,5 @@ class CrmIndexView(IndexView):
         user = getattr(g, "user", None)
         if user is None or not user.is_authenticated:
             return redirect(url_for("AuthDBView.login"))
+        self.update_redirect()  # as FAB's IndexView: a language switch here comes back here
         return self.render_template(self.index_template, appbuilder=self.appbuilder)

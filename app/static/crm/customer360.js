@@ -8,8 +8,9 @@
     var chart = window.echarts.init(chartNode);
     chart.setOption({
       tooltip: { trigger: "axis" },
-      legend: { data: [d.labels.voice, d.labels.sms, d.labels.data] },
-      grid: { left: 48, right: 48, top: 36, bottom: 28 },
+      // Legend under the axis, clear of the month labels (ECharts 6 puts it at the bottom by default).
+      legend: { data: [d.labels.voice, d.labels.sms, d.labels.data], bottom: 0 },
+      grid: { left: 48, right: 48, top: 36, bottom: 56 },
       xAxis: { type: "category", data: d.months },
       yAxis: [{ type: "value", name: d.labels.voice }, { type: "value", name: d.labels.data, position: "right" }],
       series: [
