@@ -47,6 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # One masking formatter for templates too (pages never format PII themselves).
     app.jinja_env.filters["mask_mobile"] = mask_mobile
     app.jinja_env.filters["mask_id_number"] = mask_id_number
+    from app.timefmt import localtime
+
+    app.jinja_env.filters["localtime"] = localtime
 
     from app import errors
     from app.cli import register as register_cli

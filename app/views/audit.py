@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.labels import AUDIT_ACTION_CHOICES
 from app.models.audit_log import AuditLog
+from app.timefmt import localtime
 from app.views.base import ServiceModelApi, ServiceModelView
 from app.views.datamodel import CrmSQLAInterface
 
@@ -27,7 +28,8 @@ class AuditLogModelView(ServiceModelView):
     list_columns = AUDIT_COLUMNS
     show_columns = AUDIT_COLUMNS + ["prev_hash", "hash"]
     search_columns = ["actor_name", "action", "entity", "entity_id", "created_at"]
-    formatters_columns = {"action": lambda v: str(dict(AUDIT_ACTION_CHOICES).get(v, v))}
+    formatters_columns = {"action": lambda v: str(dict(AUDIT_ACTION_CHOICES).get(v, v)),
+                          "created_at": lambda v: localtime(v, "%Y-%m-%d %H:%M:%S")}
 
 
 class AuditLogApi(ServiceModelApi):

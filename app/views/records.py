@@ -21,6 +21,7 @@ from app.models.payment import Payment
 from app.models.usage import UsageRecord
 from app.security.access import CustomerAccessFilter
 from app.services import payments
+from app.timefmt import localtime
 from app.views.base import ServiceModelApi, ServiceModelView, Writes
 from app.views.datamodel import CrmSQLAInterface
 
@@ -87,7 +88,7 @@ class BillModelView(ServiceModelView):
     show_columns = ["customer", "month", "base_fee", "vas_fee", "voice_overage", "data_overage", "other_fee",
                     "total", "paid_amount", "due_date", "status", "issued_at"]
     related_views = [BillLineModelView]
-    formatters_columns = {"status": _fmt(BILL_STATUS_CHOICES)}
+    formatters_columns = {"status": _fmt(BILL_STATUS_CHOICES), "issued_at": localtime}
 
 
 class PaymentModelView(ServiceModelView):
@@ -102,7 +103,7 @@ class PaymentModelView(ServiceModelView):
     search_columns = ["method", "paid_at"]
     show_columns = list_columns + ["reference"]
     add_columns = ["customer", "bill", "amount", "method", "reference"]
-    formatters_columns = {"method": _fmt(PAYMENT_METHOD_CHOICES)}
+    formatters_columns = {"method": _fmt(PAYMENT_METHOD_CHOICES), "paid_at": localtime}
 
 
 class BusinessChangeModelView(ServiceModelView):
@@ -116,7 +117,7 @@ class BusinessChangeModelView(ServiceModelView):
     list_columns = ["created_at", "customer", "change_type", "before", "after", "operator"]
     search_columns = ["change_type", "created_at"]
     show_columns = list_columns + ["effective_date", "reason"]
-    formatters_columns = {"change_type": _fmt(CHANGE_TYPE_CHOICES)}
+    formatters_columns = {"change_type": _fmt(CHANGE_TYPE_CHOICES), "created_at": localtime}
 
 
 def _api(model: type, name: str, columns: list[str], writes: Writes | None = None,
