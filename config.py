@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
+from flask_babel import lazy_gettext
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -49,7 +50,8 @@ def _database_url() -> str:
 
 
 class Config:
-    APP_NAME = "Telecom CRM"
+    # Lazy: the navbar and page titles show it in the reader's language.
+    APP_NAME = lazy_gettext("Telecom CRM")
     APP_ICON = ""
     APP_THEME = ""
     CRM_ENV = os.environ.get("CRM_ENV", "development")
