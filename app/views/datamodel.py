@@ -1,9 +1,16 @@
 """FAB's SQLAlchemy interface, tuned for tables with millions of rows.
 
-Stock FAB counts every matching row (`COUNT(*)`) and pages with `OFFSET` on every list request.
-Here a filtered count stops at `CRM_COUNT_CAP` (the pager then shows that many pages at most),
-an unfiltered count on PostgreSQL uses the planner's estimate, and a page is read as a narrow
-index-only id scan before the wide rows are fetched ("deferred join").
+Stock FAB counts every matching row (`COUNT(*)`) and pages with `OFFSET` over the full rows on
+every list request. Here:
+
+- the row-rule base filter (`CustomerAccessFilter`) counts as "no filter" when the actor sees
+  every row, so an unfiltered list on PostgreSQL uses the planner's row estimate (`reltuples`)
+  instead of counting a million rows;
+- any other filtered count stops at `CRM_COUNT_CAP` (the pager then offers that many rows' pages);
+- a page is read as a narrow id-only query (an index-only scan where the visibility map allows)
+  with the order, offset and limit, and only those ids' rows are then loaded ("deferred join").
+
+FAB's pager, ordering, filters and select-column options keep working unchanged.
 """
 
 from __future__ import annotations
@@ -11,23 +18,84 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import func, select, text
 
+from app.security.access import CustomerAccessFilter, owner_scope
+from app.security.current import current_actor
+
+
+def _sees_all_rows() -> bool:
+    return owner_scope(current_actor()) is None
+
 
 class CrmSQLAInterface(SQLAInterface):
-    def query_count(self, query: Any, filters: Any, select_columns: Any) -> int:
-        base = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+    def effective_filters(self, filters: Filters | None) -> list[Any]:
+        """Filters that actually narrow the rows (the row rule drops out for all-rows actors)."""
+        if not filters or not getattr(filters, "filters", None):
+            return []
+        active = []
+        all_rows = None
+        for flt in filters.filters:
+            if isinstance(flt, CustomerAccessFilter):
+                if all_rows is None:
+                    all_rows = _sees_all_rows()
+                if all_rows:
+                    continue
+            active.append(flt)
+        return active
+
+    def _estimate(self) -> int | None:
+        row = self.session.execute(
+            text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
+            {"t": self.obj.__tablename__},
+        ).scalar()
+        return int(row) if row is not None and row >= 0 else None
+
+    def query_count(self, query: Any, filters: Any = None, select_columns: Any = None) -> int:
         cap = int(current_app.config.get("CRM_COUNT_CAP", 10000))
         session = self.session
         dialect = session.get_bind().dialect.name
-        has_filters = bool(filters and getattr(filters, "filters", None))
-        if dialect == "postgresql" and not has_filters:
-            estimate = session.execute(
-                text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
-                {"t": self.obj.__tablename__},
-            ).scalar()
-            if estimate and estimate > cap:
-                return int(estimate)
+        if dialect == "postgresql" and not self.effective_filters(filters):
+            estimate = self._estimate()
+            if estimate is not None and estimate > cap:
+                return estimate
+        base = self._apply_inner_all(query, filters, select_columns=None, aliases_mapping={})
         limited = base.order_by(None).with_entities(self.obj.id).limit(cap + 1).subquery()
         return int(session.execute(select(func.count()).select_from(limited)).scalar() or 0)
+
+    def query(  # noqa: PLR0913 - FAB's signature
+        self,
+        filters: Filters | None = None,
+        order_column: str = "",
+        order_direction: str = "",
+        page: int | None = None,
+        page_size: int | None = None,
+        select_columns: list[str] | None = None,
+        outer_default_load: bool = False,
+    ) -> tuple[int, list[Any]]:
+        pk_name = self.get_pk_name()
+        to_many = bool(select_columns and self.exists_col_to_many(select_columns))
+        if not page_size or not isinstance(pk_name, str) or to_many:
+            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                 outer_default_load)
+        count = self.query_count(self.session.query(self.obj), filters, select_columns)
+        pk = getattr(self.obj, pk_name)
+        # 1) the page's ids only: narrow rows, index-friendly ORDER BY … OFFSET … LIMIT.
+        ids_query = self._apply_inner_all(
+            self.session.query(self.obj).with_entities(pk), filters, order_column, order_direction,
+            page, page_size, select_columns=None, aliases_mapping={},
+        )
+        ids = [row[0] for row in ids_query.all()]
+        if not ids:
+            return count, []
+        # 2) the wide rows for those ids, with FAB's select-column options (joins, load_only).
+        rows_query = self.apply_inner_select_joins(self.session.query(self.obj), select_columns, {})
+        items = rows_query.filter(pk.in_(ids)).all()
+        result = []
+        for item in items:
+            result.append(getattr(item, self.obj.__name__) if hasattr(item, self.obj.__name__) else item)
+        position = {value: i for i, value in enumerate(ids)}
+        result.sort(key=lambda item: position.get(getattr(item, pk_name), len(position)))
+        return count, result

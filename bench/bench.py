@@ -1,0 +1,207 @@
+"""Customer list / search benchmark, in-process with the Flask test client.
+
+Seeds (or reuses) a database at the chosen scale, signs in, and times each request N times:
+p50/p95 wall time of the whole request (server side, no network) and the SQL time inside it.
+It also times a stock Flask-AppBuilder baseline (plain `SQLAInterface`: COUNT(*) and OFFSET over
+full rows) against `CrmSQLAInterface` for the same deep page, and prints a Markdown table.
+
+Usage (see bench/RESULTS.md for measured numbers):
+
+    createdb -h 127.0.0.1 -U postgres crm_bench
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/crm_bench .venv/bin/flask --app run crm init
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/crm_bench \\
+        .venv/bin/python bench/bench.py --customers 1000000 --reuse --repeat 20
+
+`--reuse` keeps an existing database (seeds only when it has no customers); without it the
+customers are added with `crm seed`'s service. `--password` is the demo users' password
+(reset on the admin and manager users so the benchmark can sign in).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    k = (len(ordered) - 1) * pct
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+class SqlTimer:
+    """Sums the time spent in cursor executions (SQLAlchemy engine events)."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.total = 0.0
+        self.statements = 0
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202
+            conn.info.setdefault("_bench_t", []).append(time.perf_counter())
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202
+            self.total += time.perf_counter() - conn.info["_bench_t"].pop()
+            self.statements += 1
+
+    def reset(self) -> None:
+        self.total = 0.0
+        self.statements = 0
+
+
+def main() -> int:  # noqa: PLR0915 - a script, top to bottom
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--random-seed", type=int, default=2026)
+    parser.add_argument("--reuse", action="store_true", help="reuse the database if it has customers")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--page-size", type=int, default=20)
+    parser.add_argument("--deep-page", type=int, default=20_000, help="0-based FAB page number")
+    parser.add_argument("--password", default="demo-pass-2026")
+    args = parser.parse_args()
+    if not args.database_url:
+        parser.error("set --database-url or DATABASE_URL")
+    url = args.database_url
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("CRM_SCHEDULER", "off")
+
+    from flask import g
+    from flask_appbuilder.models.sqla.interface import SQLAInterface
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from app.extensions import appbuilder, db
+    from app.models.customer import Customer
+    from app.services import seed, setup
+    from app.services.customers import reveal_value
+    from app.views.datamodel import CrmSQLAInterface
+
+    app = create_app({"WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        setup.init()
+        have = seed.existing_customers()
+        if not (args.reuse and have):
+            print(f"seeding {args.customers:,} customers …", flush=True)
+            result = seed.run(args.customers, months=args.months, random_seed=args.random_seed,
+                              demo_users=True, password=args.password, progress=print)
+            print(f"seeded in {result.seconds:.1f} s", flush=True)
+        else:
+            for username in ("admin", "manager"):
+                setup.set_password(username, args.password)
+        total = seed.existing_customers()
+        dialect = db.engine.dialect.name
+        # Sample values from the middle of the table.
+        sample = db.session.execute(
+            select(Customer).order_by(Customer.id).offset(total // 2).limit(1)).scalar_one()
+        sample_id, sample_mobile, sample_name = sample.id, sample.mobile, sample.name
+        sample_id_number = reveal_value(sample)
+        given = sample_name[1:] if len(sample_name) >= 3 else sample_name
+        name_hits = db.session.execute(
+            select(func.count()).select_from(Customer).where(Customer.name.like(f"%{given}%"))).scalar()
+        timer = SqlTimer(db.engine)
+
+    client = app.test_client()
+    resp = client.post("/login/", data={"username": "admin", "password": args.password})
+    assert resp.status_code == 302, "admin login failed"
+
+    def api_filter(col: str, opr: str, value: str, extra: str = "") -> str:
+        return f"/api/v1/customers/?q=(filters:!((col:{col},opr:{opr},value:'{value}')){extra})"
+
+    deep = min(args.deep_page, max(0, total // args.page_size - 1))
+    ps = args.page_size
+    cases = [
+        ("customer list, page 1 (page)", "/customers/list/", 200),
+        (f"customer list, page {deep:,} (page)", f"/customers/list/?page_CustomerModelView={deep}"
+         f"&psize_CustomerModelView={ps}", 200),
+        ("customer list, page 1 (API)", f"/api/v1/customers/?q=(page:0,page_size:{ps})", 200),
+        (f"customer list, page {deep:,} (API)", f"/api/v1/customers/?q=(page:{deep},page_size:{ps})", 200),
+        ("exact mobile (API eq)", api_filter("mobile", "eq", sample_mobile), 200),
+        ("exact mobile (quick search)", f"/customer360/search?q={sample_mobile}", 302),
+        ("exact resident ID (API eq)", api_filter("id_number", "eq", sample_id_number), 200),
+        ("exact resident ID (quick search)", f"/customer360/search?q={sample_id_number}", 302),
+        (f"mobile prefix {sample_mobile[:4]} (page)", f"/customers/list/?_flt_0_mobile={sample_mobile[:4]}", 200),
+        (f"name contains '{given}' (page, {name_hits:,} hits)", f"/customers/list/?_flt_2_name={given}", 200),
+        (f"name contains '{given}' (API)", api_filter("name", "ct", given), 200),
+        (f"name contains '{sample_name}' (page)", f"/customers/list/?_flt_2_name={sample_name}", 200),
+        ("customer 360", f"/customer360/{sample_id}", 200),
+        ("bill list, page 1 (page)", "/bills/list/", 200),
+        (f"bill list, page {deep:,} (page)", f"/bills/list/?page_BillModelView={deep}&psize_BillModelView={ps}", 200),
+    ]
+    rows = []
+    for label, path, expected in cases:
+        walls, sqls = [], []
+        for i in range(args.repeat + 1):
+            timer.reset()
+            t0 = time.perf_counter()
+            resp = client.get(path)
+            wall = time.perf_counter() - t0
+            if resp.status_code != expected:
+                raise SystemExit(f"{label}: {path} → {resp.status_code}\n{resp.get_data(as_text=True)[:500]}")
+            if i:  # the first request warms caches
+                walls.append(wall * 1000)
+                sqls.append(timer.total * 1000)
+        rows.append((label, _percentile(walls, 0.5), _percentile(walls, 0.95), statistics.median(sqls)))
+        print(f"{label:55s} p50 {rows[-1][1]:8.1f} ms  p95 {rows[-1][2]:8.1f} ms  SQL p50 {rows[-1][3]:8.1f} ms",
+              flush=True)
+
+    # Stock FAB baseline vs ours, same filters (the admin's row rule), same deep page.
+    baseline = []
+    with app.test_request_context("/customers/list/"):
+        g.user = appbuilder.sm.find_user(username="admin")
+        view = next(v for v in appbuilder.baseviews if type(v).__name__ == "CustomerModelView")
+        for name, iface in (("stock SQLAInterface (COUNT + OFFSET)", SQLAInterface(Customer)),
+                            ("CrmSQLAInterface", CrmSQLAInterface(Customer))):
+            for page in (0, deep):
+                filters = view.datamodel.get_filters(view.search_columns)
+                filters.add_filter_list(view.base_filters)
+                times = []
+                for i in range(max(3, args.repeat // 2) + 1):
+                    t0 = time.perf_counter()
+                    count, items = iface.query(filters, "id", "desc", page=page, page_size=ps)
+                    if i:
+                        times.append((time.perf_counter() - t0) * 1000)
+                    db.session.rollback()
+                baseline.append((name, page, _percentile(times, 0.5), _percentile(times, 0.95), count, len(items)))
+                print(f"{name:40s} page {page:>7,}: p50 {baseline[-1][2]:8.1f} ms  p95 {baseline[-1][3]:8.1f} ms "
+                      f"(count {count:,})", flush=True)
+
+    print()
+    print(f"Database: {dialect}, {total:,} customers; {args.repeat} timed requests per row (after one warm-up).")
+    print()
+    print("| request | p50 ms | p95 ms | SQL p50 ms |")
+    print("|---|---:|---:|---:|")
+    for label, p50, p95, sql in rows:
+        print(f"| {label} | {p50:.1f} | {p95:.1f} | {sql:.1f} |")
+    print()
+    print("| interface | page | p50 ms | p95 ms | count shown |")
+    print("|---|---:|---:|---:|---:|")
+    for name, page, p50, p95, count, _n in baseline:
+        print(f"| {name} | {page:,} | {p50:.1f} | {p95:.1f} | {count:,} |")
+    stock = {p: v for n, p, v, *_ in baseline if n.startswith("stock")}
+    ours = {p: v for n, p, v, *_ in baseline if not n.startswith("stock")}
+    for page in stock:
+        if ours.get(page):
+            print(f"\nPage {page:,}: stock / ours = {stock[page] / ours[page]:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
