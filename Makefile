@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app run
 PORT ?= 5000
 export CRM_SCHEDULER ?= embedded
 
-.PHONY: run test lint venv deps dev-deps translations init seed-demo bench clean
+.PHONY: run test lint venv deps dev-deps translations extract init seed-demo bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ dev-deps: $(VENV)/.dev-deps
 
 # Compiled catalogues are build output: made from translations/*/LC_MESSAGES/messages.po.
 translations: $(VENV)/.deps
-	$(VENV)/bin/pybabel compile -f -d translations -D messages >/dev/null
+	$(VENV)/bin/pybabel -q compile -f -d translations -D messages
 
 run: deps translations
 	$(FLASK) crm init
@@ -44,10 +44,18 @@ test: dev-deps translations
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 
-# Refresh the catalogues after changing user-facing strings.
+# Refresh the catalogues after changing user-facing strings:
+#   make extract      -> translations/messages.pot, merged into zh and en (en msgstr filled from the msgid)
+#   translate the new/empty entries in translations/zh/LC_MESSAGES/messages.po
+#   make translations -> compiles the .mo files (build output, not committed)
+# tests/test_i18n.py reads BABEL_KEYWORDS from here to check the catalogues cover the source.
+BABEL_KEYWORDS := -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 extract: dev-deps
-	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o translations/messages.pot .
-	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --add-comments=TRANSLATORS: --add-location=file \
+		--project="Telecom CRM" --version=1.0 --copyright-holder="Telecom CRM" -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations -D messages \
+		--no-fuzzy-matching --ignore-obsolete
+	$(PY) translations/fill_en.py
 
 bench: dev-deps translations
 	$(PY) bench/bench.py $(BENCH_ARGS)

@@ -48,7 +48,9 @@ CARRIER_LABELS = {
     "mvno": _l("Virtual operator"),
     "unknown": _l("Unknown carrier"),
 }
-PLAN_TYPE_CHOICES = [("mobile", _l("Mobile")), ("broadband", _l("Broadband")), ("fusion", _l("Fusion"))]
+# Own msgids: "Mobile" alone is the customer's mobile number (手机号), not a kind of plan.
+PLAN_TYPE_CHOICES = [("mobile", _l("Mobile plan")), ("broadband", _l("Broadband plan")),
+                     ("fusion", _l("Fusion plan"))]
 SUBSCRIPTION_STATUS_CHOICES = [
     ("active", _l("Active")), ("suspended", _l("Suspended")), ("terminated", _l("Terminated")),
 ]

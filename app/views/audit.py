@@ -24,6 +24,7 @@ class AuditLogModelView(ServiceModelView):
     base_permissions = ["can_list", "can_show"]
     base_order = ("id", "desc")
     list_title = _l("Audit log")
+    show_title = _l("Audit entry")
     label_columns = AUDIT_LABELS
     list_columns = AUDIT_COLUMNS
     show_columns = AUDIT_COLUMNS + ["prev_hash", "hash"]

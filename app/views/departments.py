@@ -15,7 +15,10 @@ class DepartmentModelView(ModelView):
     datamodel = CrmSQLAInterface(Department)
     route_base = "/departments"
     list_title = _l("Departments")
-    label_columns = {"code": _l("Code"), "name": _l("Name"), "parent": _l("Parent department")}
+    add_title = _l("Add department")
+    edit_title = _l("Edit department")
+    show_title = _l("Department")
+    label_columns = {"code": _l("Code"), "name": _l("Department name"), "parent": _l("Parent department")}
     list_columns = ["code", "name"]
     add_columns = edit_columns = show_columns = ["code", "name"]
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]

@@ -57,6 +57,7 @@ class UsageRecordModelView(ServiceModelView):
     base_filters = SCOPED
     base_order = ("id", "desc")
     list_title = _l("Monthly usage")
+    show_title = _l("Monthly usage")
     label_columns = COMMON_LABELS
     list_columns = ["customer", "subscription", "month", "voice_minutes", "sms_count", "data_mb"]
     search_columns = ["month"]
@@ -69,6 +70,7 @@ class BillLineModelView(ServiceModelView):
     base_permissions = READ_ONLY_VIEW
     base_filters = SCOPED  # by the line's bill (see scope_customers); unscoped, Sales saw every bill line
     list_title = _l("Bill lines")
+    show_title = _l("Bill line")
     label_columns = COMMON_LABELS
     list_columns = ["item_type", "description", "amount"]
     show_columns = list_columns
@@ -82,6 +84,7 @@ class BillModelView(ServiceModelView):
     base_filters = SCOPED
     base_order = ("id", "desc")
     list_title = _l("Bills")
+    show_title = _l("Bill")
     label_columns = COMMON_LABELS
     list_columns = ["customer", "month", "total", "paid_amount", "due_date", "status"]
     search_columns = ["month", "status", "due_date"]
@@ -98,6 +101,8 @@ class PaymentModelView(ServiceModelView):
     base_filters = SCOPED
     base_order = ("id", "desc")
     list_title = _l("Payments")
+    add_title = _l("Record payment")
+    show_title = _l("Payment")
     label_columns = COMMON_LABELS
     list_columns = ["customer", "paid_at", "amount", "method", "bill", "operator"]
     search_columns = ["method", "paid_at"]
@@ -113,6 +118,7 @@ class BusinessChangeModelView(ServiceModelView):
     base_filters = SCOPED
     base_order = ("id", "desc")
     list_title = _l("Business changes")
+    show_title = _l("Business change")
     label_columns = COMMON_LABELS
     list_columns = ["created_at", "customer", "change_type", "before", "after", "operator"]
     search_columns = ["change_type", "created_at"]

@@ -33,7 +33,7 @@ LABELS = {
     "customer": _l("Customer"), "plan": _l("Plan"), "number": _l("Number"),
     "effective_date": _l("Effective date"), "expiry_date": _l("Expiry date"), "status": _l("Status"),
     "subscription": _l("Line"), "vas": _l("Value-added service"), "start_date": _l("Start date"),
-    "end_date": _l("End date"),
+    "end_date": _l("End date"), "created_at": _l("Created at"), "updated_at": _l("Updated at"),
 }
 _STATUS = dict(SUBSCRIPTION_STATUS_CHOICES) | {"cancelled": _l("Cancelled")}
 
@@ -45,6 +45,8 @@ class SubscriptionVasModelView(ServiceModelView):
                     delete=lambda pk, actor: subscriptions.unsubscribe_vas(pk, actor))
     base_filters = SCOPED_BY_LINE
     list_title = _l("Value-added services on lines")
+    add_title = _l("Order a value-added service")
+    show_title = _l("Value-added service on a line")
     label_columns = LABELS
     list_columns = ["subscription", "vas", "start_date", "end_date", "status"]
     show_columns = list_columns
@@ -59,6 +61,8 @@ class SubscriptionModelView(ServiceModelView):
     base_filters = SCOPED_BY_CUSTOMER
     base_order = ("id", "desc")
     list_title = _l("Subscriptions")
+    add_title = _l("Open a line")
+    show_title = _l("Subscription")
     label_columns = LABELS
     list_columns = ["customer", "number", "plan", "effective_date", "expiry_date", "status"]
     search_columns = ["number", "plan", "status", "expiry_date"]
