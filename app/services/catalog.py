@@ -30,6 +30,13 @@ def _int(value: Any, *, required: bool = True, minimum: int = 0) -> int | None:
     return number
 
 
+def _version(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Invalid({"version": _("Not a valid version: %(value)s.", value=value)}) from None
+
+
 def _text(value: Any, limit: int) -> str:
     raw = str(value or "").strip()
     if not raw:
@@ -89,7 +96,7 @@ def _save(model: type, spec: dict[str, Any], entity: str, pk: int | None, data: 
         item = db.session.get(model, pk)
         if item is None:
             raise NotFound()
-        if version not in (None, "") and int(version) != item.version:
+        if version not in (None, "") and _version(version) != item.version:
             raise Conflict(current={k: str(getattr(item, k)) for k in spec if k in data})
     values = _clean(data, spec, creating=item is None)
     if "code" in values:

@@ -23,6 +23,7 @@ from app.services.validation import (
     check_choice,
     check_date,
     check_email,
+    check_id,
     check_id_number,
     check_landline,
     check_mobile,
@@ -192,6 +193,8 @@ def _snapshot(customer: Customer, fields: list[str]) -> dict[str, Any]:
 
 def get(customer_id: int, actor: Actor) -> Customer:
     """The customer if the actor may see it; otherwise NotFound (never a hint that it exists)."""
+    if check_id(customer_id) is None:
+        raise NotFound()  # an id no row can have (e.g. beyond 32 bits) must not reach the database
     stmt = scope_customers(select(Customer).where(Customer.id == customer_id), actor)
     customer = db.session.execute(stmt).scalar_one_or_none()
     if customer is None:

@@ -30,4 +30,4 @@ def mask_name(value: str | None) -> str:
 
 def is_masked(value: str | None) -> bool:
     """A value that came back from a masked display: it must never overwrite the stored one."""
-    return bool(value) and "*" in value
+    return isinstance(value, str) and "*" in value

@@ -12,15 +12,13 @@ from app.models.payment import PAYMENT_METHODS, Payment
 from app.services import audit, customers
 from app.services.actor import Actor
 from app.services.errors import Invalid
-from app.services.validation import FieldError, check_choice, check_money
+from app.services.validation import FieldError, check_choice, check_id, check_money
 
 
 def record(data: dict[str, Any], actor: Actor) -> Payment:
     errors: dict[str, str] = {}
-    try:
-        customer = customers.get(int(data.get("customer_id") or 0), actor)
-    except (TypeError, ValueError):
-        customer = None
+    customer_id = check_id(data.get("customer_id"))
+    customer = customers.get(customer_id, actor) if customer_id is not None else None
     if customer is None:
         errors["customer_id"] = _("Choose a customer.")
     try:
@@ -35,7 +33,9 @@ def record(data: dict[str, Any], actor: Actor) -> Payment:
         method = None
     bill = None
     if data.get("bill_id") not in (None, ""):
-        bill = db.session.get(Bill, int(data["bill_id"]))
+        # A non-numeric or impossible id from an API client is "no such bill", not a 500.
+        bill_id = check_id(data["bill_id"])
+        bill = db.session.get(Bill, bill_id) if bill_id is not None else None
         if bill is None or (customer is not None and bill.customer_id != customer.id):
             errors["bill_id"] = _("This bill does not belong to the customer.")
         elif amount is not None and amount > bill.outstanding:

@@ -8,7 +8,9 @@ to a flash (or their own 4xx status). The user's input is kept on the form when 
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import HiddenField
 
+from app.errors import is_bad_value
 from app.extensions import db
 from app.security.current import current_actor
 from app.services.errors import Conflict, CrmError, Invalid
@@ -196,18 +199,44 @@ class ServiceModelApi(ModelRestApi):
         return blueprint
 
     def _reject_unparsable_rison(self) -> Any:
-        """400 for a `q=` FAB's parser chokes on: prison raises RecursionError/TypeError on some
-        garbage (e.g. `q=((((`), which FAB's `@rison` does not catch and `@safe` turns into a 500."""
+        """400 for a `q=` FAB would turn into a 500: prison raises RecursionError/TypeError on some
+        garbage (e.g. `q=((((`), which FAB's `@rison` does not catch, and a negative page or page
+        size becomes a negative OFFSET/LIMIT, which PostgreSQL refuses."""
         value = request.args.get("q")
         if not value:
             return None
         try:
-            prison.loads(value)
+            args = prison.loads(value)
         except prison.decoder.ParserException:
-            return None  # FAB's own handling: JSON fallback, else 400
+            try:  # FAB falls back to JSON in `q=`
+                args = json.loads(value)
+            except ValueError:
+                return None  # FAB's own 400
         except Exception:  # noqa: BLE001 - any other parser failure is the client's malformed input
             return self.response_400(message="Not a valid rison argument")
+        if isinstance(args, dict):
+            for key in ("page", "page_size"):
+                number = args.get(key)
+                if isinstance(number, int) and number < 0:
+                    return self.response_400(message=f"{key} must not be negative")
         return None
+
+    def _get_field_info(self, field: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # FAB translates `description_columns.get(name, "")`, and gettext("") is the catalogue's
+        # header ("Project-Id-Version: …"): `/_info` showed it as every undescribed field's text.
+        info = super()._get_field_info(field, *args, **kwargs)
+        for key in ("label", "description"):
+            if str(info.get(key, "")).startswith("Project-Id-Version"):
+                info[key] = ""
+        return info
+
+    def response_500(self, message: Any = None) -> Any:
+        # FAB's @safe turns every exception into a 500 (calling this inside its `except`); a value
+        # the database refused (e.g. `opr:eq,value:maybe` on a boolean) is the client's 400.
+        db.session.rollback()
+        if is_bad_value(sys.exc_info()[1]):
+            return self.response_400(message="Bad request: a value does not fit its field")
+        return super().response_500(message=message)
 
     def _mask(self, row: dict[str, Any]) -> None:
         for src, dst in self.renamed_fields.items():

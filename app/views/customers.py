@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import redirect, url_for
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField
@@ -24,6 +26,7 @@ FORM_COLUMNS = [
     "name", "id_number", "mobile", "gender", "birth_date", "landline", "email", "address", "city",
     "segment", "status", "owner", "department", "consent_marketing", "consent_analytics",
 ]
+MOBILE_HELP = _l("11 digits. On edit the number is shown masked: leave it as is to keep it.")
 WRITES = Writes(create=customers.create, update=customers.update, delete=customers.delete)
 
 
@@ -60,11 +63,16 @@ class CustomerModelView(ServiceModelView):
     edit_columns = FORM_COLUMNS + ["version"]
     description_columns = {
         "id_number": _l("18 characters; birth date and gender are taken from it when left blank."),
-        "mobile": _l("11 digits. On edit the number is shown masked: leave it as is to keep it."),
+        "mobile": MOBILE_HELP,
         "landline": _l("Area code and number, e.g. 010-12345678."),
     }
     add_form_extra_fields = {
         "id_number": StringField(_l("Resident ID number"), validators=[InputRequired()], widget=BS3TextFieldWidget()),
+        # Declared here, not derived from the model: FAB would add its generic "already exists"
+        # check for the unique column, which runs before (and instead of) the service's check that
+        # names the existing customer and also reports a duplicate ID number.
+        "mobile": StringField(_l("Mobile"), validators=[InputRequired()], widget=BS3TextFieldWidget(),
+                              description=MOBILE_HELP),
         "gender": _choice(_l("Gender"), GENDER_CHOICES),
         "segment": _choice(_l("Segment"), SEGMENT_CHOICES),
         "status": _choice(_l("Status"), STATUS_CHOICES),
@@ -74,6 +82,8 @@ class CustomerModelView(ServiceModelView):
     }
     edit_form_extra_fields = {
         "id_number": StringField(_l("Resident ID number"), validators=[InputRequired()], widget=BS3TextFieldWidget()),
+        "mobile": StringField(_l("Mobile"), validators=[InputRequired()], widget=BS3TextFieldWidget(),
+                              description=MOBILE_HELP),
         "gender": _choice(_l("Gender"), GENDER_CHOICES),
         "segment": _choice(_l("Segment"), SEGMENT_CHOICES),
         "status": _choice(_l("Status"), STATUS_CHOICES),
@@ -102,9 +112,34 @@ class CustomerModelView(ServiceModelView):
         return super().post_add_redirect()
 
 
+class IdNumberEqualFilter(BaseFilter):
+    """`id_number eq <full resident ID>`: `Customer.id_number ==` compares the HMAC blind index.
+
+    FAB cannot derive filters for the hybrid property (it is no column), so the API's interface
+    offers exactly this one; an invalid or unknown number simply matches nothing.
+    """
+
+    name = _l("Equal to")
+    arg_name = "eq"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
+        return query.filter(Customer.id_number == str(value or ""))
+
+
+class _CustomerFilterConverter(SQLAFilterConverter):
+    def convert(self, col_name: str):  # noqa: ANN201
+        if col_name == "id_number":
+            return [IdNumberEqualFilter(col_name, self.datamodel)]
+        return super().convert(col_name)
+
+
+class CustomerInterface(CrmSQLAInterface):
+    filter_converter_class = _CustomerFilterConverter
+
+
 class CustomerApi(ServiceModelApi):
     resource_name = "customers"
-    datamodel = CrmSQLAInterface(Customer)
+    datamodel = CustomerInterface(Customer)
     writes = WRITES
     base_filters = ACCESS_FILTER
     base_order = ("id", "desc")
