@@ -19,7 +19,8 @@ from app.services import seed, setup
               help="Same seed, same data.")
 @click.option("--demo-users", is_flag=True, help="Create the demo users (or reset their password).")
 @click.option("--password", default=None, help="Password for --demo-users.")
-@click.option("--first-run", is_flag=True, help="Add no data if there are customers already (demo users are still set).")
+@click.option("--first-run", is_flag=True,
+              help="Add no data if there are customers already (demo users are still set).")
 def seed_command(customers: int, months: int, random_seed: int, demo_users: bool, password: str | None,
                  first_run: bool) -> None:
     """Add N customers with plans, lines, VAS, usage, bills, payments and business changes."""
