@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_views() -> None:
     from app.views.audit import AuditLogApi, AuditLogModelView
+    from app.views.care import CareAgendaView, CareRuleApi, CareRuleModelView, CareTaskApi, CareTeamView
     from app.views.catalog import PlanApi, PlanModelView, ValueAddedServiceApi, ValueAddedServiceModelView
     from app.views.customer360 import Customer360View
     from app.views.customers import CustomerApi, CustomerModelView
@@ -104,6 +105,11 @@ def _register_views() -> None:
     ab.add_view(PaymentModelView, "Payments", label=_l("Payments"), icon="fa-money-bill", category="Billing")
     ab.add_view(UsageRecordModelView, "Monthly usage", label=_l("Monthly usage"), icon="fa-chart-bar",
                 category="Billing")
+    # Care / 关怀 (issue 5): my follow-ups, the team page (managers) and the care rules.
+    ab.add_view(CareAgendaView, "My follow-ups", label=_l("My follow-ups"), icon="fa-calendar-check",
+                category="Care", category_label=_l("Care"), category_icon="fa-heart")
+    ab.add_view(CareTeamView, "Team follow-ups", label=_l("Team"), icon="fa-user-friends", category="Care")
+    ab.add_view(CareRuleModelView, "Care rules", label=_l("Care rules"), icon="fa-sliders-h", category="Care")
     ab.add_view(DepartmentModelView, "Departments", label=_l("Departments"), icon="fa-sitemap",
                 category="System", category_label=_l("System"), category_icon="fa-cogs")
     ab.add_link("Scheduled jobs", href="/jobs/", label=_l("Scheduled jobs"), icon="fa-clock", category="System")
@@ -111,7 +117,7 @@ def _register_views() -> None:
     ab.add_view(AuditLogModelView, "Audit log", label=_l("Audit log"), icon="fa-shield-alt",
                 category="System", category_label=_l("System"), category_icon="fa-cogs")
     for api in (CustomerApi, PlanApi, ValueAddedServiceApi, SubscriptionApi, UsageRecordApi, BillApi,
-                PaymentApi, BusinessChangeApi, AuditLogApi):
+                PaymentApi, BusinessChangeApi, AuditLogApi, CareTaskApi, CareRuleApi):
         ab.add_api(api)
     # The contract's OpenAPI description at /api/v1/_openapi. FAB registers it only together with
     # its Swagger UI (FAB_API_SWAGGER_UI), which loads assets from a CDN; the JSON alone is enough.

@@ -31,7 +31,7 @@ DEMO_USERS = {
 }
 # Emptied after each test, children first.
 BUSINESS_TABLES = (
-    "payment", "bill_line", "bill", "usage_record", "business_change", "subscription_vas",
+    "care_task", "payment", "bill_line", "bill", "usage_record", "business_change", "subscription_vas",
     "subscription", "customer", "plan", "value_added_service", "audit_log", "job_run", "job_lease",
 )
 

@@ -30,6 +30,13 @@ JOBS: tuple[JobSpec, ...] = (
         trigger_args={"hour": 2, "minute": 30},
         description=_l("Verify the audit log's hash chain every night."),
     ),
+    JobSpec(
+        id="care_daily",
+        func="app.jobs.care_daily:run",
+        trigger="cron",
+        trigger_args={"hour": 6, "minute": 0},  # the scheduler's time zone: CRM_TIMEZONE
+        description=_l("Create the day's customer care tasks (and any missed days'), once each."),
+    ),
 )
 
 

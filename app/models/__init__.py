@@ -3,6 +3,7 @@
 from app.models.audit_log import AuditLog
 from app.models.bill import Bill, BillLine
 from app.models.business_change import BusinessChange
+from app.models.care import CareRule, CareTask
 from app.models.customer import Customer
 from app.models.department import Department
 from app.models.job import JobLease, JobRun
@@ -18,6 +19,8 @@ __all__ = [
     "Bill",
     "BillLine",
     "BusinessChange",
+    "CareRule",
+    "CareTask",
     "CrmUser",
     "Customer",
     "Department",

@@ -70,3 +70,33 @@ class CustomerAccessFilter(BaseFilter):
 
 
 ACCESS_FILTER = [["id", CustomerAccessFilter, lambda: None]]
+
+
+# --- care tasks (关怀待办): a user sees the tasks assigned to them; Managers and Admins see all ---
+CARE_ALL_ROLES = frozenset({"Admin", "Manager"})
+
+
+def sees_all_care_tasks(actor: Actor) -> bool:
+    return bool(actor.roles & CARE_ALL_ROLES)
+
+
+def scope_care_tasks(stmt: Any, actor: Actor) -> Any:
+    """Restrict a select over CareTask to the tasks the actor may see."""
+    from app.models.care import CareTask
+
+    if sees_all_care_tasks(actor):
+        return stmt
+    return stmt.filter(CareTask.assignee_id == (actor.id if actor.id is not None else -1))
+
+
+class CareTaskAccessFilter(BaseFilter):
+    """FAB filter form of `scope_care_tasks`: `base_filters = CARE_TASK_ACCESS_FILTER`."""
+
+    name = "Care task row access"
+    arg_name = "crm_care_access"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
+        return scope_care_tasks(query, current_actor())
+
+
+CARE_TASK_ACCESS_FILTER = [["id", CareTaskAccessFilter, lambda: None]]

@@ -31,6 +31,10 @@ RESOURCES: dict[str, Resource] = {
     "payments": Resource("PaymentModelView", "PaymentApi", "Payments"),
     "business_changes": Resource("BusinessChangeModelView", "BusinessChangeApi", "Business changes"),
     "audit_logs": Resource("AuditLogModelView", "AuditLogApi", "Audit log"),
+    # Care (关怀): the agenda page is a BaseView; rows are scoped by access.scope_care_tasks.
+    "care_tasks": Resource("CareAgendaView", "CareTaskApi", "My follow-ups"),
+    "care_team": Resource("CareTeamView", None, "Team follow-ups"),
+    "care_rules": Resource("CareRuleModelView", "CareRuleApi", "Care rules"),
 }
 
 MENU_CATEGORIES = {
@@ -43,6 +47,9 @@ MENU_CATEGORIES = {
     "payments": "Billing",
     "business_changes": "Business",
     "audit_logs": "System",
+    "care_tasks": "Care",
+    "care_team": "Care",
+    "care_rules": "Care",
 }
 
 MATRIX: dict[str, dict[str, str]] = {
@@ -51,21 +58,23 @@ MATRIX: dict[str, dict[str, str]] = {
         "subscription_vas": "rwd",
         "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
         "audit_logs": "r",
+        "care_tasks": "rw", "care_team": "rw", "care_rules": "rwd",
     },
     "Sales": {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "r",
         "subscription_vas": "r", "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r",
-        "business_changes": "r",
+        "business_changes": "r", "care_tasks": "rw",
     },
     "Agent": {
         "customers": "r", "plans": "r", "value_added_services": "r", "subscriptions": "r",
         "subscription_vas": "r", "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r",
-        "business_changes": "r",
+        "business_changes": "r", "care_tasks": "rw",
     },
     "Clerk": {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "rw",
         "subscription_vas": "rwd",
         "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
+        "care_tasks": "rw",
     },
 }
 # Roles that may reveal full personal data, one audited record at a time (grantable by an admin).

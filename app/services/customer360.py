@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -44,6 +44,7 @@ class Customer360:
     payments: list[Payment]
     arrears: arrears.Arrears
     changes: list[dict[str, Any]]
+    care_tasks: list[dict[str, Any]] = field(default_factory=list)  # open care tasks the actor may see
 
 
 def _decode(raw: str | None) -> Any:
@@ -90,6 +91,7 @@ def load(customer_id: int, actor: Actor, today: dt.date | None = None) -> Custom
         .order_by(BusinessChange.created_at.desc(), BusinessChange.id.desc()).limit(50)
     ).scalars().all()
     return Customer360(
+        care_tasks=_care_tasks(customer.id, actor),
         customer=customer,
         subscriptions=list(subs),
         vas=list(vas),
@@ -109,3 +111,12 @@ def load(customer_id: int, actor: Actor, today: dt.date | None = None) -> Custom
             for c in changes
         ],
     )
+
+
+def _care_tasks(customer_id: int, actor: Actor) -> list[dict[str, Any]]:
+    from flask_babel import gettext
+
+    from app.services import care
+
+    return [{"task": t, "rule": gettext(t.rule.name), "reason": care.reason(t)}
+            for t in care.open_tasks_for_customer(customer_id, actor)]

@@ -48,6 +48,9 @@ def init() -> InitResult:
         if db.session.execute(select(Department.id).where(Department.code == code)).first() is None:
             db.session.add(Department(code=code, name=name))
     db.session.commit()
+    from app.services.care_rules import ensure_shipped_rules
+
+    ensure_shipped_rules()  # the shipped care rules (issue 5), created once, never overwritten
     password = None
     if appbuilder.sm.find_user(username="admin") is None:
         password = os.environ.get("CRM_ADMIN_PASSWORD") or secrets.token_urlsafe(12)

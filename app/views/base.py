@@ -124,7 +124,7 @@ class ServiceModelView(ModelView):
             abort(404)
         if request.method == "POST":
             form = self.edit_form.refresh(request.form)
-            form._id = pk
+            form._id = self.datamodel.get_pk_value(item)  # typed: FAB's Unique validator compares it
             if form.validate():
                 fields = [c for c in self.edit_columns if c != "version"]
                 try:

@@ -59,3 +59,18 @@ def test_duplicate_mobile_on_the_form_links_to_the_existing_customer(as_user, ac
     assert resp.status_code == 200
     assert f'href="/customer360/{existing.id}"' in html
     assert data["address"] in html  # what the clerk typed is still on the form
+
+
+def test_editing_a_plan_without_changing_its_code_saves(as_user, actor):
+    from app.models.plan import Plan
+    from tests.factories import make_plan
+
+    plan = make_plan(actor("manager"))
+    client = as_user("manager")
+    form = {"code": plan.code, "name": "新名字套餐", "plan_type": "mobile", "monthly_fee": "88.00",
+            "voice_minutes": "500", "sms_count": "100", "data_mb": "30720", "voice_overage_rate": "0.15",
+            "data_overage_rate": "5.00", "active": "y", "version": str(plan.version)}
+    resp = client.post(f"/plans/edit/{plan.id}", data=form)
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).name == "新名字套餐"

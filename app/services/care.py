@@ -1,0 +1,372 @@
+"""Care tasks (关怀待办): the daily run that creates them exactly once, and working on them.
+
+Exactly once: `care_task` is unique on (customer_id, rule_id, occurrence_key) and every task is
+created by one set-based INSERT … SELECT … ON CONFLICT DO NOTHING per (rule, day, occurrence) —
+never a Python loop over customers. A rerun, a restart half-way, or two processes at once can only
+hit the unique key. Each rule keeps a watermark (`covered_through`); a run evaluates every day since
+then (at most `MAX_CATCH_UP_DAYS`), so a day the scheduler missed is caught up once, on the next run.
+
+Assignment: rules owned by Sales go to the customer's owner. Otherwise (or for a customer without
+an owner) the task goes round-robin over the active users of the rule's owner role, by customer
+number (customer id mod pool size): set-based, even, and one customer's tasks stay with one person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Date, Integer, String, case, func, literal, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.bill import Bill
+from app.models.care import TASK_OUTCOMES, CareRule, CareTask
+from app.models.customer import Customer
+from app.models.plan import Plan
+from app.models.user import CrmUser
+from app.security.access import scope_care_tasks, sees_all_care_tasks
+from app.services import arrears, audit
+from app.services.actor import Actor
+from app.services.care_kinds import KINDS, Occurrence, local_day_start_utc
+from app.services.care_rules import params_of
+from app.services.errors import Forbidden, Invalid, NotFound
+from app.timefmt import to_local
+
+MAX_CATCH_UP_DAYS = 31
+_LOCK_NAMESPACE = 0x43415245  # "CARE": advisory lock key space of the daily run (PostgreSQL)
+TASK_COLUMNS = ("rule_id", "customer_id", "occurrence_key", "due_date", "assignee_id", "status", "priority",
+                "attempts", "created_at", "updated_at", "version")
+
+
+def business_date(now: dt.datetime) -> dt.date:
+    """The operator's calendar day at `now` (naive UTC, as stored)."""
+    return to_local(now).date()
+
+
+def _insert(dialect: str) -> Any:
+    return (postgresql if dialect == "postgresql" else sqlite).insert(CareTask.__table__)  # Core: rowcount
+
+
+def role_pool(role: str) -> list[int]:
+    """Active users holding `role`, by id (the round-robin order)."""
+    from flask_appbuilder.security.sqla.models import Role, assoc_user_role
+
+    stmt = (select(CrmUser.id).join(assoc_user_role, assoc_user_role.c.user_id == CrmUser.id)
+            .join(Role, Role.id == assoc_user_role.c.role_id)
+            .where(Role.name == role, CrmUser.active.is_(True)).order_by(CrmUser.id))
+    return list(dict.fromkeys(db.session.execute(stmt).scalars()))
+
+
+def _assignee(rule: CareRule, pool: list[int]) -> Any:
+    if not pool:
+        rr = literal(None, Integer)
+    elif len(pool) == 1:
+        rr = literal(pool[0], Integer)
+    else:
+        rr = case(*[(Customer.id % len(pool) == i, literal(uid, Integer)) for i, uid in enumerate(pool)])
+    if rule.owner_role == "Sales":
+        return func.coalesce(Customer.owner_id, rr)
+    return rr
+
+
+def _targeting(rule: CareRule, day: dt.date) -> list[Any]:
+    where: list[Any] = [Customer.status != "closed"]
+    if rule.target_segment:
+        where.append(Customer.segment == rule.target_segment)
+    if rule.target_city:
+        where.append(Customer.city == rule.target_city)
+    if rule.target_plan_type:
+        where.append(Customer.plan_id.in_(select(Plan.id).where(Plan.plan_type == rule.target_plan_type)))
+    if rule.min_tenure_days:
+        joined_by = day - dt.timedelta(days=rule.min_tenure_days)
+        where.append(Customer.created_at < local_day_start_utc(joined_by + dt.timedelta(days=1)))
+    return where
+
+
+def _insert_occurrence(rule: CareRule, occ: Occurrence, assignee: Any, day: dt.date, now: dt.datetime,
+                       dialect: str) -> int:
+    key = occ.key if not isinstance(occ.key, str) else literal(occ.key, String)
+    query = select(
+        literal(rule.id, Integer), Customer.id, key, literal(occ.due, Date), assignee, literal("open", String),
+        literal(occ.priority, String), literal(0, Integer), literal(now), literal(now), literal(1, Integer),
+    ).select_from(Customer)
+    if occ.source is not None:
+        query = query.join(occ.source, occ.source.c.customer_id == Customer.id)
+    # A WHERE clause is always present: SQLite needs one before ON CONFLICT in INSERT … SELECT.
+    query = query.where(*_targeting(rule, day), *occ.where)
+    stmt = _insert(dialect).from_select(list(TASK_COLUMNS), query).on_conflict_do_nothing(
+        index_elements=["customer_id", "rule_id", "occurrence_key"])
+    # rowcount of an INSERT is only kept when asked for (SQLAlchemy's preserve_rowcount).
+    result = db.session.connection().execute(stmt.execution_options(preserve_rowcount=True))
+    return max(result.rowcount or 0, 0)
+
+
+@dataclass
+class RunResult:
+    rules: int = 0
+    days: int = 0
+    created: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"rules": self.rules, "days": self.days, "created": self.created}
+
+
+def run_daily(now: dt.datetime, today: dt.date | None = None) -> RunResult:
+    """Create the tasks of every enabled rule for every day not yet covered, up to `today`."""
+    today = today or business_date(now)
+    dialect = db.session.get_bind().dialect.name
+    result = RunResult()
+    rule_ids = list(db.session.execute(
+        select(CareRule.id).where(CareRule.enabled.is_(True), CareRule.action == "task").order_by(CareRule.id)
+    ).scalars())
+    pools: dict[str, list[int]] = {}
+    for rule_id in rule_ids:
+        if dialect == "postgresql":
+            # Two runners at once take turns per rule (the second then finds every key taken), so
+            # their INSERTs never wait on each other's uncommitted rows in opposite orders.
+            db.session.execute(text("SELECT pg_advisory_xact_lock(CAST(:a AS integer), CAST(:b AS integer))"),
+                               {"a": _LOCK_NAMESPACE, "b": rule_id})
+        rule = db.session.get(CareRule, rule_id)
+        db.session.refresh(rule)  # the watermark as of now, after any other runner's commit
+        kind = KINDS.get(rule.kind)
+        if kind is None:
+            continue
+        params = {**kind.default_params, **params_of(rule)}
+        earliest = today - dt.timedelta(days=MAX_CATCH_UP_DAYS - 1)
+        start = today if rule.covered_through is None else max(rule.covered_through + dt.timedelta(days=1), earliest)
+        start = min(start, today)  # a rerun on the same day evaluates today again (no duplicates)
+        if rule.owner_role not in pools:
+            pools[rule.owner_role] = role_pool(rule.owner_role)
+        assignee = _assignee(rule, pools[rule.owner_role])
+        day = start
+        while day <= today:
+            for occ in kind.occurrences(params, day, rule.lead_days):
+                result.created += _insert_occurrence(rule, occ, assignee, day, now, dialect)
+            result.days += 1
+            day += dt.timedelta(days=1)
+        # Tasks and the watermark commit together: a crash leaves neither, and a rerun redoes both.
+        db.session.execute(
+            update(CareRule).where(CareRule.id == rule.id)
+            .where((CareRule.covered_through.is_(None)) | (CareRule.covered_through < today))
+            .values(covered_through=today)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        result.rules += 1
+    return result
+
+
+# --- working on tasks ------------------------------------------------------------------------------
+
+
+def get_task(task_id: int, actor: Actor) -> CareTask:
+    stmt = scope_care_tasks(select(CareTask).where(CareTask.id == task_id), actor)
+    task = db.session.execute(stmt).scalar_one_or_none()
+    if task is None:
+        raise NotFound()
+    return task
+
+
+def complete(task_id: int, outcome: Any, notes: Any, actor: Actor, today: dt.date | None = None) -> CareTask:
+    """Record a call's outcome. "Not reached" reschedules (rule.retry_days later) until the rule's
+    max_attempts is used up; every other outcome closes the task."""
+    today = today or business_date(utcnow())
+    task = get_task(task_id, actor)
+    errors = {}
+    if task.status != "open":
+        errors["status"] = _("This task is already closed.")
+    if outcome not in TASK_OUTCOMES:
+        errors["outcome"] = _("Choose an outcome.")
+    text = str(notes or "").strip()
+    if len(text) > 2000:
+        errors["notes"] = _("At most %(n)d characters.", n=2000)
+    if errors:
+        raise Invalid(errors)
+    before = {"status": task.status, "due_date": task.due_date.isoformat(), "attempts": task.attempts}
+    task.attempts += 1
+    task.outcome = outcome
+    if text:
+        line = f"{today.isoformat()} {actor.username}: {text}"
+        task.notes = f"{task.notes}\n{line}" if task.notes else line
+    rule = task.rule
+    if outcome == "not_reached" and task.attempts < rule.max_attempts:
+        task.due_date = today + dt.timedelta(days=rule.retry_days)
+    else:
+        task.status = "done"
+        task.completed_at = utcnow()
+        task.completed_by_id = actor.id
+    after = {"status": task.status, "due_date": task.due_date.isoformat(), "attempts": task.attempts,
+             "outcome": outcome}
+    audit.record(actor, "update", "care_task", task.id, {"before": before, "after": after})
+    db.session.commit()
+    return task
+
+
+def reassign(task_ids: list[Any], user_id: Any, actor: Actor) -> int:
+    """Managers move open tasks to another active user; returns how many moved."""
+    if not sees_all_care_tasks(actor):
+        raise Forbidden(_("Only a manager can reassign care tasks."))
+    try:
+        ids = sorted({int(t) for t in task_ids})
+    except (TypeError, ValueError):
+        raise Invalid({"task_ids": _("Not a valid selection.")}) from None
+    if not ids:
+        raise Invalid({"task_ids": _("Select at least one task.")})
+    try:
+        target = db.session.get(CrmUser, int(user_id))
+    except (TypeError, ValueError):
+        target = None
+    if target is None or not target.active:
+        raise Invalid({"assignee_id": _("Choose an active user.")})
+    moved = db.session.execute(
+        update(CareTask).where(CareTask.id.in_(ids), CareTask.status == "open")
+        .values(assignee_id=target.id, version=CareTask.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(actor, "update", "care_task", str(ids[0]) if len(ids) == 1 else None,
+                 {"after": {"assignee_id": target.id, "tasks": ids}})
+    db.session.commit()
+    return moved
+
+
+def api_update(task_id: int, data: dict[str, Any], actor: Actor, version: Any = None) -> CareTask:
+    """PUT /api/v1/care_tasks/<id>: {"outcome", "notes"} completes; {"assignee_id"} reassigns."""
+    if "assignee_id" in data:
+        get_task(task_id, actor)
+        reassign([task_id], data["assignee_id"], actor)
+        db.session.expire_all()
+        if "outcome" not in data:
+            return get_task(task_id, actor)
+    if "outcome" in data:
+        return complete(task_id, data.get("outcome"), data.get("notes"), actor)
+    raise Invalid({"outcome": _("Give an outcome (and notes), or an assignee_id.")})
+
+
+# --- reading: agenda, calendar, team, 360 --------------------------------------------------------
+
+TABS = ("today", "overdue", "week")
+
+
+def _tab_condition(tab: str, today: dt.date) -> Any:
+    if tab == "overdue":
+        return CareTask.due_date < today
+    if tab == "week":
+        return (CareTask.due_date > today) & (CareTask.due_date <= today + dt.timedelta(days=7))
+    return CareTask.due_date == today
+
+
+def my_open_tasks(actor: Actor) -> Any:
+    return select(CareTask).where(CareTask.status == "open", CareTask.assignee_id == actor.id)
+
+
+def agenda(actor: Actor, tab: str, today: dt.date, limit: int = 200) -> list[CareTask]:
+    stmt = (my_open_tasks(actor).where(_tab_condition(tab, today))
+            .options(selectinload(CareTask.rule), selectinload(CareTask.customer).selectinload(Customer.plan))
+            .order_by(CareTask.due_date, CareTask.priority.desc(), CareTask.id).limit(limit))
+    return list(db.session.execute(stmt).scalars())
+
+
+def tab_counts(actor: Actor, today: dt.date) -> dict[str, int]:
+    return {tab: db.session.execute(
+        select(func.count()).select_from(my_open_tasks(actor).where(_tab_condition(tab, today)).subquery())
+    ).scalar() or 0 for tab in TABS}
+
+
+def month_calendar(actor: Actor, month: dt.date) -> dict[dt.date, int]:
+    first = month.replace(day=1)
+    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    rows = db.session.execute(
+        select(CareTask.due_date, func.count()).where(
+            CareTask.status == "open", CareTask.assignee_id == actor.id,
+            CareTask.due_date >= first, CareTask.due_date < nxt,
+        ).group_by(CareTask.due_date)
+    ).all()
+    out = {}
+    for due, n in rows:
+        if isinstance(due, str):
+            due = dt.date.fromisoformat(due)
+        out[due] = n
+    return out
+
+
+def arrears_amounts(customer_ids: list[int], today: dt.date) -> dict[int, Decimal]:
+    if not customer_ids:
+        return {}
+    rows = db.session.execute(
+        select(Bill.customer_id, func.sum(Bill.total - Bill.paid_amount))
+        .where(Bill.customer_id.in_(customer_ids), arrears.overdue_condition(today)).group_by(Bill.customer_id)
+    ).all()
+    return {cid: Decimal(amount or 0).quantize(Decimal("0.01")) for cid, amount in rows}
+
+
+def reason(task: CareTask) -> str:
+    kind = KINDS.get(task.rule.kind)
+    if kind is None:
+        return ""
+    return kind.describe(task, {**kind.default_params, **params_of(task.rule)})
+
+
+@dataclass
+class TeamRow:
+    user_id: int | None
+    username: str
+    due: int
+    done: int
+    open_overdue: int
+    open_total: int
+
+    @property
+    def rate(self) -> float | None:
+        return round(100.0 * self.done / self.due, 1) if self.due else None
+
+
+def team_stats(actor: Actor, today: dt.date, days: int = 30) -> list[TeamRow]:
+    """Per assignee: tasks due in the last `days` days (through today), how many are done (the
+    completion rate), and open tasks (overdue / in total)."""
+    if not sees_all_care_tasks(actor):
+        raise Forbidden()
+    since = today - dt.timedelta(days=days - 1)
+    in_window = (CareTask.due_date >= since) & (CareTask.due_date <= today)
+    done_in_window = in_window & (CareTask.status == "done")
+    # A task completed after rescheduling keeps its last due date; count it by that date.
+    rows = db.session.execute(
+        select(CareTask.assignee_id, CrmUser.username,
+               func.sum(case((in_window, 1), else_=0)),
+               func.sum(case((done_in_window, 1), else_=0)),
+               func.sum(case(((CareTask.status == "open") & (CareTask.due_date < today), 1), else_=0)),
+               func.sum(case((CareTask.status == "open", 1), else_=0)))
+        .outerjoin(CrmUser, CrmUser.id == CareTask.assignee_id)
+        .group_by(CareTask.assignee_id, CrmUser.username).order_by(CrmUser.username)
+    ).all()
+    return [TeamRow(uid, name or _("Unassigned"), int(d or 0), int(k or 0), int(o or 0), int(t or 0))
+            for uid, name, d, k, o, t in rows]
+
+
+def team_open_tasks(actor: Actor, assignee_id: int | None = None, limit: int = 200) -> list[CareTask]:
+    if not sees_all_care_tasks(actor):
+        raise Forbidden()
+    stmt = (select(CareTask).where(CareTask.status == "open")
+            .options(selectinload(CareTask.rule), selectinload(CareTask.customer), selectinload(CareTask.assignee))
+            .order_by(CareTask.due_date, CareTask.id).limit(limit))
+    if assignee_id is not None:
+        stmt = stmt.where(CareTask.assignee_id == assignee_id)
+    return list(db.session.execute(stmt).scalars())
+
+
+def assignable_users() -> list[CrmUser]:
+    return list(db.session.execute(
+        select(CrmUser).where(CrmUser.active.is_(True)).order_by(CrmUser.username)).scalars())
+
+
+def open_tasks_for_customer(customer_id: int, actor: Actor) -> list[CareTask]:
+    stmt = scope_care_tasks(
+        select(CareTask).where(CareTask.customer_id == customer_id, CareTask.status == "open")
+        .options(selectinload(CareTask.rule), selectinload(CareTask.assignee))
+        .order_by(CareTask.due_date), actor)
+    return list(db.session.execute(stmt).scalars())
