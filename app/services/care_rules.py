@@ -22,7 +22,7 @@ from app.services import audit
 from app.services.actor import SYSTEM, Actor
 from app.services.care_kinds import KINDS
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.validation import FieldError
+from app.services.validation import FieldError, check_bool, check_int, check_text
 
 OWNER_ROLES = ("Sales", "Agent", "Clerk", "Manager")
 FIELDS = (
@@ -30,35 +30,6 @@ FIELDS = (
     "min_tenure_days", "params", "action", "lead_days", "owner_role", "call_script", "max_attempts",
     "retry_days",
 )
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "y", "yes", "on")
-    return bool(value)
-
-
-def _text(value: Any, limit: int, required: bool = False) -> str | None:
-    raw = str(value).strip() if value is not None else ""
-    if required and not raw:
-        raise FieldError(_("This field is required."))
-    if len(raw) > limit:
-        raise FieldError(_("At most %(n)d characters.", n=limit))
-    return raw or None
-
-
-def _int(value: Any, lo: int, hi: int, required: bool = True) -> int | None:
-    if value in (None, ""):
-        if required:
-            raise FieldError(_("This field is required."))
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise FieldError(_("Must be a whole number.")) from None
-    if not lo <= number <= hi:
-        raise FieldError(_("Must be between %(lo)d and %(hi)d.", lo=lo, hi=hi))
-    return number
 
 
 def _choice(value: Any, allowed: tuple[str, ...], required: bool = True) -> str | None:
@@ -73,20 +44,20 @@ def _choice(value: Any, allowed: tuple[str, ...], required: bool = True) -> str 
 
 
 SPEC = {
-    "code": lambda v: _text(v, 32, required=True),
-    "name": lambda v: _text(v, 128, required=True),
+    "code": lambda v: check_text(v, 32, required=True),
+    "name": lambda v: check_text(v, 128, required=True),
     "kind": lambda v: _choice(v, tuple(KINDS)),
-    "enabled": _bool,
+    "enabled": check_bool,
     "target_segment": lambda v: _choice(v, SEGMENTS, required=False),
     "target_plan_type": lambda v: _choice(v, PLAN_TYPES, required=False),
-    "target_city": lambda v: _text(v, 32),
-    "min_tenure_days": lambda v: _int(v, 0, 3650, required=False),
+    "target_city": lambda v: check_text(v, 32),
+    "min_tenure_days": lambda v: check_int(v, required=False, minimum=0, maximum=3650),
     "action": lambda v: _choice(v or "task", CARE_ACTIONS),
-    "lead_days": lambda v: _int(0 if v in (None, "") else v, 0, 60),
+    "lead_days": lambda v: check_int(0 if v in (None, "") else v, minimum=0, maximum=60),
     "owner_role": lambda v: _choice(v, OWNER_ROLES),
-    "call_script": lambda v: _text(v, 2000),
-    "max_attempts": lambda v: _int(3 if v in (None, "") else v, 1, 10),
-    "retry_days": lambda v: _int(2 if v in (None, "") else v, 1, 30),
+    "call_script": lambda v: check_text(v, 2000),
+    "max_attempts": lambda v: check_int(3 if v in (None, "") else v, minimum=1, maximum=10),
+    "retry_days": lambda v: check_int(2 if v in (None, "") else v, minimum=1, maximum=30),
 }
 
 

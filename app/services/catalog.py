@@ -13,21 +13,7 @@ from app.models.vas import ValueAddedService
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.validation import FieldError, check_choice, check_money
-
-
-def _int(value: Any, *, required: bool = True, minimum: int = 0) -> int | None:
-    if value in (None, ""):
-        if required:
-            raise FieldError(_("This field is required."))
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise FieldError(_("Must be a whole number.")) from None
-    if number < minimum:
-        raise FieldError(_("Must be at least %(n)d.", n=minimum))
-    return number
+from app.services.validation import FieldError, check_bool, check_choice, check_int, check_money, check_text
 
 
 def _version(value: Any) -> int:
@@ -37,39 +23,24 @@ def _version(value: Any) -> int:
         raise Invalid({"version": _("Not a valid version: %(value)s.", value=value)}) from None
 
 
-def _text(value: Any, limit: int) -> str:
-    raw = str(value or "").strip()
-    if not raw:
-        raise FieldError(_("This field is required."))
-    if len(raw) > limit:
-        raise FieldError(_("At most %(n)d characters.", n=limit))
-    return raw
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "y", "yes", "on")
-    return bool(value)
-
-
 PLAN_FIELDS = {
-    "code": lambda v: _text(v, 32),
-    "name": lambda v: _text(v, 64),
+    "code": lambda v: check_text(v, 32, required=True),
+    "name": lambda v: check_text(v, 64, required=True),
     "plan_type": lambda v: check_choice(v, PLAN_TYPES),
     "monthly_fee": lambda v: check_money(v),
-    "voice_minutes": lambda v: _int(v),
-    "sms_count": lambda v: _int(v),
-    "data_mb": lambda v: _int(v),
+    "voice_minutes": lambda v: check_int(v, minimum=0),
+    "sms_count": lambda v: check_int(v, minimum=0),
+    "data_mb": lambda v: check_int(v, minimum=0),
     "voice_overage_rate": lambda v: check_money(v),
     "data_overage_rate": lambda v: check_money(v),
-    "contract_months": lambda v: _int(v, required=False, minimum=1),
-    "active": _bool,
+    "contract_months": lambda v: check_int(v, required=False, minimum=1),
+    "active": check_bool,
 }
 VAS_FIELDS = {
-    "code": lambda v: _text(v, 32),
-    "name": lambda v: _text(v, 64),
+    "code": lambda v: check_text(v, 32, required=True),
+    "name": lambda v: check_text(v, 64, required=True),
     "monthly_fee": lambda v: check_money(v),
-    "active": _bool,
+    "active": check_bool,
 }
 
 

@@ -20,6 +20,7 @@ from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.masking import is_masked, mask_id_number, mask_mobile
 from app.services.validation import (
     FieldError,
+    check_bool,
     check_choice,
     check_date,
     check_email,
@@ -28,6 +29,7 @@ from app.services.validation import (
     check_landline,
     check_mobile,
     check_name,
+    check_text,
     id_birth_date,
     id_gender,
     mobile_carrier,
@@ -41,19 +43,6 @@ EDITABLE = (
 )
 PII_FIELDS = ("id_number", "mobile")
 REVEAL_PERMISSION = "can_reveal"
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "y", "yes", "on")
-    return bool(value)
-
-
-def _text(value: Any, limit: int) -> str | None:
-    raw = (str(value).strip() if value is not None else "")
-    if len(raw) > limit:
-        raise FieldError(_("At most %(n)d characters.", n=limit))
-    return raw or None
 
 
 def _clean(data: dict[str, Any], existing: Customer | None) -> dict[str, Any]:
@@ -87,13 +76,13 @@ def _clean(data: dict[str, Any], existing: Customer | None) -> dict[str, Any]:
     run("email", check_email)
     run("gender", lambda v: check_choice(v, GENDERS, required=False))
     run("birth_date", check_date)
-    run("address", lambda v: _text(v, 255))
-    run("city", lambda v: _text(v, 32))
+    run("address", lambda v: check_text(v, 255))
+    run("city", lambda v: check_text(v, 32))
     run("segment", lambda v: check_choice(v or "ordinary", SEGMENTS))
     run("status", lambda v: check_choice(v or "active", STATUSES))
     for field in ("consent_marketing", "consent_analytics"):
         if field in data:
-            out[field] = _bool(data[field])
+            out[field] = check_bool(data[field])
     for field in ("owner_id", "department_id"):
         if field in data:
             try:

@@ -198,3 +198,40 @@ def check_date(value: object, *, required: bool = False) -> dt.date | None:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
         raise FieldError(_("Date must be in the form YYYY-MM-DD.")) from None
+
+
+def check_bool(value: object) -> bool:
+    """Checkbox and JSON booleans alike: "y", "on", "true", "1" (any case) are true."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "y", "yes", "on")
+    return bool(value)
+
+
+def check_text(value: object, limit: int, *, required: bool = False) -> str | None:
+    """Trimmed text of at most `limit` characters; blank is None (or an error when required)."""
+    raw = str(value).strip() if value is not None else ""
+    if required and not raw:
+        raise FieldError(_("This field is required."))
+    if len(raw) > limit:
+        raise FieldError(_("At most %(n)d characters.", n=limit))
+    return raw or None
+
+
+def check_int(value: object, *, required: bool = True, minimum: int | None = None,
+              maximum: int | None = None) -> int | None:
+    """A whole number, optionally bounded; blank is None unless required."""
+    if value in (None, ""):
+        if required:
+            raise FieldError(_("This field is required."))
+        return None
+    if isinstance(value, bool):
+        raise FieldError(_("Must be a whole number."))
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise FieldError(_("Must be a whole number.")) from None
+    if minimum is not None and maximum is not None and not minimum <= number <= maximum:
+        raise FieldError(_("Must be between %(lo)d and %(hi)d.", lo=minimum, hi=maximum))
+    if minimum is not None and number < minimum:
+        raise FieldError(_("Must be at least %(n)d.", n=minimum))
+    return number
