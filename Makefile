@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app run
 PORT ?= 5000
-export CRM_SCHEDULER ?= embedded
+# The web process runs the jobs itself under `make run` (one machine, nothing else to start).
+RUN_SCHEDULER ?= embedded
 
 .PHONY: run test lint venv deps dev-deps translations extract init seed-demo bench clean
 
@@ -35,7 +36,7 @@ run: deps translations
 	@echo "  Sign in as 'admin' (password printed by 'crm init' on first run, or CRM_ADMIN_PASSWORD)."
 	@echo "  Demo users (manager, sales1, sales2, agent1, agent2, clerk1) use password: $${CRM_DEMO_PASSWORD:-demo-pass-2026}"
 	@echo ""
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	CRM_SCHEDULER=$${CRM_SCHEDULER:-$(RUN_SCHEDULER)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: dev-deps translations
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     errors.register(app)
     register_cli(app)
-    if app.config.get("CRM_SCHEDULER") == "embedded":
+    # Embedded jobs belong to a serving process, never to a `flask crm …` command (those include
+    # `crm scheduler`, which runs its own).
+    if app.config.get("CRM_SCHEDULER") == "embedded" and "crm" not in sys.argv[1:]:
         from app.jobs.scheduler import start_embedded
 
         start_embedded(app)
