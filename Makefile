@@ -30,7 +30,7 @@ translations: $(VENV)/.deps
 
 run: deps translations
 	$(FLASK) crm init
-	$(FLASK) crm seed --first-run --customers $${CRM_DEMO_CUSTOMERS:-3000} --demo-users --password $${CRM_DEMO_PASSWORD:-demo-pass-2026}
+	$(FLASK) crm seed --first-run --customers $${CRM_DEMO_CUSTOMERS:-3000} --demo-users --keep-admin-password --password $${CRM_DEMO_PASSWORD:-demo-pass-2026}
 	@echo ""
 	@echo "  Telecom CRM: http://127.0.0.1:$(PORT)/"
 	@echo "  Sign in as 'admin' (password printed by 'crm init' on first run, or CRM_ADMIN_PASSWORD)."

@@ -21,15 +21,18 @@ from app.services import seed, setup
 @click.option("--password", default=None, help="Password for --demo-users.")
 @click.option("--first-run", is_flag=True,
               help="Add no data if there are customers already (demo users are still set).")
+@click.option("--keep-admin-password", is_flag=True,
+              help="With --demo-users: leave an existing admin's password as it is (make run uses this).")
 def seed_command(customers: int, months: int, random_seed: int, demo_users: bool, password: str | None,
-                 first_run: bool) -> None:
+                 first_run: bool, keep_admin_password: bool) -> None:
     """Add N customers with plans, lines, VAS, usage, bills, payments and business changes."""
     if demo_users and not password:
         click.echo("Error: --demo-users needs --password.", err=True)
         sys.exit(2)
     try:
         result = seed.run(customers, months=months, random_seed=random_seed, demo_users=demo_users,
-                          password=password, first_run=first_run, progress=click.echo)
+                          password=password, first_run=first_run, progress=click.echo,
+                          keep_admin_password=keep_admin_password)
     except setup.SetupError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

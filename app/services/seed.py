@@ -59,7 +59,7 @@ def existing_customers() -> int:
 
 def run(customers: int, months: int = 12, random_seed: int = 42, demo_users: bool = False,
         password: str | None = None, first_run: bool = False, today: dt.date | None = None,
-        progress: Callable[[str], None] | None = None) -> SeedResult:
+        progress: Callable[[str], None] | None = None, keep_admin_password: bool = False) -> SeedResult:
     say = progress or (lambda _msg: None)
     started = time.monotonic()
     result = SeedResult()
@@ -67,7 +67,7 @@ def run(customers: int, months: int = 12, random_seed: int = 42, demo_users: boo
     if demo_users:
         if not password:
             raise ValueError("--demo-users needs --password")
-        result.users = seed_catalog.ensure_demo_users(password)
+        result.users = seed_catalog.ensure_demo_users(password, keep_admin_password=keep_admin_password)
     if first_run and existing_customers() > 0:
         result.skipped = True
         return result

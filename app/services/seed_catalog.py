@@ -121,11 +121,18 @@ def ensure_catalogue() -> tuple[list[PlanInfo], list[VasInfo]]:
     return plans, vas
 
 
-def ensure_demo_users(password: str) -> list[str]:
-    """Create the contract's demo users, or reset the password of those that exist."""
+def ensure_demo_users(password: str, keep_admin_password: bool = False) -> list[str]:
+    """Create the contract's demo users, or reset the password of those that exist.
+
+    `keep_admin_password` leaves an existing `admin` alone: `make run` prints the password that
+    `crm init` gave it (or CRM_ADMIN_PASSWORD), and that one must keep working."""
     done = []
     for username, role, department in DEMO_USERS:
-        if appbuilder.sm.find_user(username=username) is None:
+        exists = appbuilder.sm.find_user(username=username) is not None
+        if exists and keep_admin_password and username == "admin":
+            done.append(f"{username} (password kept)")
+            continue
+        if not exists:
             setup.create_user(username, password, role, department=department)
             done.append(f"{username} (created)")
         else:

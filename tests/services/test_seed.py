@@ -181,3 +181,17 @@ def test_seed_command(app, _restore_passwords) -> None:  # noqa: ANN001
         owners = db.session.execute(select(Customer.owner_id).where(Customer.owner_id.is_not(None))).scalars().all()
         sales = {u.id for u in appbuilder.sm.get_all_users() if "Sales" in {r.name for r in u.roles}}
         assert owners and set(owners) <= sales
+
+
+def test_keep_admin_password_leaves_admin_alone(ctx, _restore_passwords) -> None:  # noqa: ANN001
+    from app.extensions import appbuilder
+    from app.services import setup
+
+    if appbuilder.sm.find_user(username="admin") is None:
+        setup.create_user("admin", "printed-by-init-1", "Admin")
+    else:
+        setup.set_password("admin", "printed-by-init-1")
+    result = seed.run(0, demo_users=True, password="demo-pass-2026", keep_admin_password=True)
+    assert "admin (password kept)" in result.users
+    assert appbuilder.sm.auth_user_db("admin", "printed-by-init-1") is not None
+    assert appbuilder.sm.auth_user_db("clerk1", "demo-pass-2026") is not None
