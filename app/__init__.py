@@ -32,6 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Fail at start-up, not on the first request, if the field key is unusable.
     FieldCipher(app.config["CRM_FIELD_KEY"])
 
+    from app.views import fab_speedups
+
+    fab_speedups.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     # CSRF protection for every form and page POST (FAB's forms carry the token, and the 360
