@@ -80,17 +80,7 @@ class CustomerModelView(ServiceModelView):
         "consent_marketing": BooleanField(_l("Consents to marketing contact")),
         "consent_analytics": BooleanField(_l("Consents to analytics use")),
     }
-    edit_form_extra_fields = {
-        "id_number": StringField(_l("Resident ID number"), validators=[InputRequired()], widget=BS3TextFieldWidget()),
-        "mobile": StringField(_l("Mobile"), validators=[InputRequired()], widget=BS3TextFieldWidget(),
-                              description=MOBILE_HELP),
-        "gender": _choice(_l("Gender"), GENDER_CHOICES),
-        "segment": _choice(_l("Segment"), SEGMENT_CHOICES),
-        "status": _choice(_l("Status"), STATUS_CHOICES),
-        "consent_marketing": BooleanField(_l("Consents to marketing contact")),
-        "consent_analytics": BooleanField(_l("Consents to analytics use")),
-        "version": HiddenField(),
-    }
+    edit_form_extra_fields = {**add_form_extra_fields, "version": HiddenField()}
     validators_columns = {"name": [InputRequired()], "mobile": [InputRequired()]}
 
     def prefill_form(self, form, pk):  # noqa: ANN001, ANN201 - FAB's signature
