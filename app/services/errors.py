@@ -20,6 +20,10 @@ class CrmError(Exception):
     def normalized_messages(self) -> Any:
         return str(self.message)
 
+    def text(self) -> str:
+        """The error as one line for a flash message on a page."""
+        return str(self.message)
+
 
 class NotFound(CrmError):
     status = 404
@@ -46,6 +50,9 @@ class Invalid(CrmError):
 
     def normalized_messages(self) -> Any:
         return self.errors
+
+    def text(self) -> str:
+        return " ".join(m for msgs in self.errors.values() for m in msgs)
 
 
 class Conflict(CrmError):

@@ -166,10 +166,7 @@ class ServiceModelView(ModelView):
             self.writes.delete(int(pk), current_actor())
         except CrmError as exc:
             db.session.rollback()
-            message = exc.message
-            if isinstance(exc, Invalid):
-                message = " ".join(m for msgs in exc.errors.values() for m in msgs)
-            flash(str(message), "danger")
+            flash(exc.text(), "danger")
         else:
             flash(_("Deleted."), "success")
 

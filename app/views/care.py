@@ -22,7 +22,7 @@ from app.security.access import CARE_TASK_ACCESS_FILTER
 from app.security.current import current_actor
 from app.services import care, care_rules
 from app.services.care_kinds import KINDS, kind_choices
-from app.services.errors import CrmError, Invalid
+from app.services.errors import CrmError
 from app.views.base import ServiceModelApi, ServiceModelView, Writes
 from app.views.datamodel import CrmSQLAInterface
 
@@ -39,12 +39,6 @@ TAB_LABELS = {"today": _l("Today"), "overdue": _l("Overdue"), "week": _l("Next 7
 def today() -> dt.date:
     """The business day the pages work with (tests replace this to control the clock)."""
     return care.business_date(utcnow())
-
-
-def _error_text(exc: CrmError) -> str:
-    if isinstance(exc, Invalid):
-        return " ".join(m for msgs in exc.errors.values() for m in msgs)
-    return str(exc.message)
 
 
 def _parse_month(value: str | None, default: dt.date) -> dt.date:
@@ -93,7 +87,7 @@ class CareAgendaView(BaseView):
             db.session.rollback()
             if exc.status == 404:
                 return self.render_template("crm/not_found.html"), 404
-            flash(_error_text(exc), "danger")
+            flash(exc.text(), "danger")
         else:
             if task.status == "open":
                 flash(_("Not reached: the task is rescheduled to %(date)s (attempt %(n)d of %(max)d).",
@@ -132,7 +126,7 @@ class CareTeamView(BaseView):
             moved = care.reassign(request.form.getlist("task_id"), request.form.get("assignee_id"), current_actor())
         except CrmError as exc:
             db.session.rollback()
-            flash(_error_text(exc), "danger")
+            flash(exc.text(), "danger")
         else:
             flash(_("%(n)d task(s) reassigned.", n=moved), "success")
         return redirect(url_for("CareTeamView.index"))

@@ -113,10 +113,7 @@ class SubscriptionModelView(ServiceModelView):
                                      reason=(request.form.get("reason") or "").strip()[:255] or None)
         except CrmError as exc:
             db.session.rollback()
-            message = exc.message
-            if isinstance(exc, Invalid):
-                message = " ".join(m for msgs in exc.errors.values() for m in msgs)
-            flash(str(message), "danger")
+            flash(exc.text(), "danger")
         else:
             flash(_("Line status changed."), "success")
         return redirect(url_for("Customer360View.show", pk=line.customer_id))
