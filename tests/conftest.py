@@ -29,11 +29,21 @@ DEMO_USERS = {
     "agent2": ("Agent", "technical"),
     "clerk1": ("Clerk", None),
 }
-# Emptied after each test, children first.
-BUSINESS_TABLES = (
-    "care_task", "payment", "bill_line", "bill", "usage_record", "business_change", "subscription_vas",
-    "subscription", "customer", "plan", "value_added_service", "audit_log", "job_run", "job_lease",
-)
+# Tables that keep their rows between tests: FAB's security tables (ab_*), the scheduler's job store,
+# and reference data that `crm init` ships (departments, care rules, …). Every other table is a
+# business table, emptied after each test. A new table is a business table unless added here.
+KEEP_TABLES = {"alembic_version", "apscheduler_jobs", "department", "care_rule"}
+
+
+def business_tables() -> list[str]:
+    """Every business table, children before parents (the order a DELETE must follow)."""
+    from flask_appbuilder import Model
+
+    import app.models  # noqa: F401 - every table registered on FAB's metadata
+
+    return [t.name for t in reversed(Model.metadata.sorted_tables)
+            if not t.name.startswith("ab_") and t.name not in KEEP_TABLES]
+
 
 _TMP = Path(tempfile.mkdtemp(prefix="crm-test-"))
 os.environ.setdefault("CRM_INSTANCE_DIR", str(_TMP / "instance"))
@@ -101,6 +111,12 @@ def app(database_url: str):  # noqa: ANN201
         for username, (role, dept) in DEMO_USERS.items():
             if setup.appbuilder.sm.find_user(username=username) is None:
                 setup.create_user(username, TEST_PASSWORD, role, department=dept)
+        # Start from empty business tables (user creation above is audited), whichever test runs first.
+        from app.extensions import db
+
+        for table in business_tables():
+            db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - names from the metadata
+        db.session.commit()
     return application
 
 
@@ -114,7 +130,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
     with application.app_context():
         db.session.rollback()
-        for table in BUSINESS_TABLES:
+        for table in business_tables():
             db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
         db.session.commit()
 

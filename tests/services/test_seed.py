@@ -23,14 +23,14 @@ from app.services.identity import REGIONS, make_id_number
 from app.services.masking import mask_id_number
 from app.services.seed_people import fast_id_number
 from app.services.validation import check_id_number, check_mobile, id_birth_date, id_gender, mobile_carrier
-from tests.conftest import BUSINESS_TABLES, DEMO_USERS, TEST_PASSWORD
+from tests.conftest import DEMO_USERS, TEST_PASSWORD, business_tables
 
 N = 120
 
 
 def _empty() -> None:
     db.session.rollback()
-    for table in BUSINESS_TABLES:
+    for table in business_tables():
         db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
     db.session.commit()
 
