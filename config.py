@@ -7,6 +7,7 @@ and reused; with `CRM_ENV=production` a missing key stops start-up with a clear 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -49,6 +50,12 @@ def _database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'crm.db'}"
 
 
+def _password_policy(password: str) -> None:
+    from app.security.passwords import fab_validator
+
+    fab_validator(password)
+
+
 class Config:
     # Lazy: the navbar and page titles show it in the reader's language.
     APP_NAME = lazy_gettext("Telecom CRM")
@@ -78,9 +85,32 @@ class Config:
     AUTH_ROLE_PUBLIC = "Public"
     AUTH_USER_REGISTRATION = False
     WTF_CSRF_ENABLED = True
-    JWT_ACCESS_TOKEN_EXPIRES = 3600
+    # Hardening (issue 7; app/security/). API access tokens live 15 minutes (refresh tokens 12 h);
+    # a page session ends after 30 idle minutes; cookies are HttpOnly, SameSite=Lax, and Secure
+    # when the app is served over TLS (CRM_TLS=1, e.g. behind nginx), which also turns on HSTS.
+    JWT_ACCESS_TOKEN_EXPIRES = dt.timedelta(minutes=int(os.environ.get("CRM_JWT_MINUTES", "15")))
+    JWT_REFRESH_TOKEN_EXPIRES = dt.timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = dt.timedelta(minutes=int(os.environ.get("CRM_SESSION_IDLE_MINUTES", "30")))
+    CRM_TLS = os.environ.get("CRM_TLS", "0").lower() in ("1", "true", "yes", "on")
+    # Number of trusted reverse proxies in front (nginx: 1); their X-Forwarded-* headers are believed.
+    CRM_PROXY_HOPS = int(os.environ.get("CRM_PROXY_HOPS", "0"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = CRM_TLS
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = CRM_TLS
+    # Password policy (app/security/passwords.py) through FAB's own hook on every password form.
+    CRM_PASSWORD_MIN_LENGTH = 10
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = staticmethod(_password_policy)
+    # Sign-in lockout (app/security/lockout.py): per account, and per address (higher: shared NAT).
+    CRM_LOCKOUT_ATTEMPTS = int(os.environ.get("CRM_LOCKOUT_ATTEMPTS", "5"))
+    CRM_LOCKOUT_IP_ATTEMPTS = int(os.environ.get("CRM_LOCKOUT_IP_ATTEMPTS", "20"))
+    CRM_LOCKOUT_WINDOW_MINUTES = int(os.environ.get("CRM_LOCKOUT_WINDOW_MINUTES", "15"))
+    CRM_LOCKOUT_MINUTES = int(os.environ.get("CRM_LOCKOUT_MINUTES", "15"))
+    # Previous field keys (comma-separated), readable during a key rotation (`crm keys rotate`).
+    CRM_FIELD_KEYS_OLD = os.environ.get("CRM_FIELD_KEYS_OLD", "")
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_FOLDER = str(BASE_DIR / "translations")
@@ -93,6 +123,20 @@ class Config:
     CRM_SCHEDULER = os.environ.get("CRM_SCHEDULER", "off")
     # Above this many matches a filtered list shows "N+" instead of counting every row.
     CRM_COUNT_CAP = int(os.environ.get("CRM_COUNT_CAP", "10000"))
+
+    # Outgoing messages (outbox). Email goes through this SMTP server; without CRM_SMTP_HOST emails
+    # are only logged (development). SMS: "module:Class" of the sender (a logging one by default).
+    CRM_SMTP_HOST = os.environ.get("CRM_SMTP_HOST", "")
+    CRM_SMTP_PORT = int(os.environ.get("CRM_SMTP_PORT", "25"))
+    CRM_SMTP_USER = os.environ.get("CRM_SMTP_USER", "")
+    CRM_SMTP_PASSWORD = os.environ.get("CRM_SMTP_PASSWORD", "")
+    CRM_SMTP_FROM = os.environ.get("CRM_SMTP_FROM", "crm@example.invalid")
+    CRM_SMTP_STARTTLS = os.environ.get("CRM_SMTP_STARTTLS", "0") == "1"
+    CRM_SMS_SENDER = os.environ.get("CRM_SMS_SENDER", "app.services.senders:LoggingSmsSender")
+    CRM_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("CRM_OUTBOX_MAX_ATTEMPTS", "5"))
+    # No SMS between these local times (HH:MM-HH:MM); a message waits until the end.
+    CRM_QUIET_HOURS = os.environ.get("CRM_QUIET_HOURS", "21:00-08:00")
+    CRM_MESSAGE_LANGUAGE = os.environ.get("CRM_MESSAGE_LANGUAGE", "zh")  # a customer's default
 
 
 class TestConfig(Config):

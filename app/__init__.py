@@ -57,10 +57,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from app import errors
     from app.cli import register as register_cli
+    from app.security import headers as security_headers
+    from app.services.key_rotation import check_field_key
     from app.views.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     errors.register(app)
+    security_headers.install(app)  # CSP with nonces, security headers, idle session timeout
+    check_field_key(app)  # fail closed: a wrong CRM_FIELD_KEY stops the start with a clear error
     register_cli(app)
     # Embedded jobs belong to a serving process, never to a `flask crm …` command (those include
     # `crm scheduler`, which runs its own).

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, g, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, ProgrammingError
 
 from app.extensions import appbuilder, db
@@ -58,7 +61,7 @@ def register(app: Flask) -> None:
         if status == 404:
             return not_found(None)
         if status is not None:
-            message = "Bad request"
+            message = _("Bad request: a page number or size is not a whole number.")
             return (jsonify(message=message), status) if _wants_json() else _page(message, status)
         return None
 
@@ -76,14 +79,32 @@ def register(app: Flask) -> None:
         if not is_bad_value(exc):
             return internal(exc)
         log.warning("database refused a value on %s %s: %s", request.method, request.path, exc)
+        message = _("Bad request: a value has the wrong type for its field.")
         if _wants_json():
-            return jsonify(message="Bad request"), 400
-        return _page(None, 400)
+            return jsonify(message=message), 400
+        return _page(message, 400)
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError):  # noqa: ANN202
+        # An expired or missing form token (a page left open past the session, a second tab): say
+        # so and send the user back to the page, instead of a bare "400 Bad Request".
+        message = _("The form expired or was sent from elsewhere. Reload the page and try again.")
+        # CSRFProtect refuses before FAB's own before_request has set g.user, which the page's
+        # menu needs.
+        if not hasattr(g, "user"):
+            g.user = current_user
+        if _wants_json() or request.headers.get("X-CSRFToken") is not None:
+            return jsonify(message=message), 400
+        referrer = request.referrer or ""
+        if referrer.startswith(request.host_url):
+            flash(message, "danger")
+            return redirect(referrer)
+        return _page(message, 400)
 
     @app.errorhandler(404)
     def not_found(exc):  # noqa: ANN001, ANN202
         if _wants_json():
-            return jsonify(message="Not found"), 404
+            return jsonify(message=_("Not found")), 404
         return _page(None, 404)
 
     @app.errorhandler(500)
@@ -91,5 +112,5 @@ def register(app: Flask) -> None:
         db.session.rollback()
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
         if _wants_json():
-            return jsonify(message="Internal error"), 500
+            return jsonify(message=_("Internal error")), 500
         return _page(None, 500)

@@ -144,6 +144,17 @@ def main() -> int:  # noqa: PLR0915 - a script, top to bottom
         ("customer 360", f"/customer360/{sample_id}", 200),
         ("bill list, page 1 (page)", "/bills/list/", 200),
         (f"bill list, page {deep:,} (page)", f"/bills/list/?page_BillModelView={deep}&psize_BillModelView={ps}", 200),
+        # Sales (issue 3): funnel and performance page, the board, the lead list by priority.
+        ("sales dashboard (funnel, revenue, per salesperson, lost)", "/sales/dashboard/", 200),
+        ("sales pipeline board", "/sales/board/", 200),
+        ("lead list by priority, page 1 (page)", "/leads/list/", 200),
+        # Service desk (issue 4): the ticket list, the queue, the SLA board and statistics (30 days).
+        ("ticket list, page 1 (page)", "/ticket-list/list/", 200),
+        ("ticket queue (page)", "/tickets/queue", 200),
+        ("SLA board (page)", "/sla/", 200),
+        ("service statistics, last 30 days (page)", "/service-stats/", 200),
+        # Care (issue 5): the agenda.
+        ("my follow-ups (page)", "/care/", 200),
     ]
     rows = []
     for label, path, expected in cases:

@@ -112,7 +112,7 @@ def test_catalogue_is_complete(catalogues: dict[str, Catalog], locale: str) -> N
 
 def test_chinese_catalogue_is_chinese(catalogues: dict[str, Catalog]) -> None:
     """A zh msgstr copied from the English msgid is a forgotten translation (short codes excepted)."""
-    allowed = {"SMS", "IP", "ID", "Email", "CRM", "VAS"}
+    allowed = {"SMS", "IP", "ID", "Email", "CRM", "VAS", "ROC AUC", "PR AUC"}
     copied = [m.id for m in _entries(catalogues["zh"])
               if _strings(m.string) == _strings(m.id) and m.id not in allowed]
     assert not copied, f"zh entries still in English: {copied}"

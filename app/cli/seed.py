@@ -43,5 +43,10 @@ def seed_command(customers: int, months: int, random_seed: int, demo_users: bool
         return
     if result.customers:
         click.echo(f"Seeded {result.customers:,} customers in {result.seconds:.1f} s.")
+        # A demo install also gets a few published knowledge-base articles to search and suggest.
+        from app.services import kb
+
+        if kb.seed_demo_articles():
+            click.echo("Added the demo knowledge-base articles.")
         if result.counts:
             click.echo("Table rows now: " + ", ".join(f"{t} {n:,}" for t, n in result.counts.items()) + ".")

@@ -37,6 +37,50 @@ JOBS: tuple[JobSpec, ...] = (
         trigger_args={"hour": 6, "minute": 0},  # the scheduler's time zone: CRM_TIMEZONE
         description=_l("Create the day's customer care tasks (and any missed days'), once each."),
     ),
+    JobSpec(
+        id="sales_rescore",
+        func="app.jobs.sales_rescore:run",
+        trigger="cron",
+        trigger_args={"hour": 4, "minute": 40},
+        description=_l("Refresh the priority score of every open lead (recency fades day by day)."),
+    ),
+    JobSpec(
+        id="segments_nightly",
+        func="app.jobs.segments_job:run",
+        trigger="cron",
+        trigger_args={"hour": 5, "minute": 0},  # before care_daily, so care rules see fresh segments
+        description=_l("Recompute every customer's value score, segment and at-risk flag, and the month's snapshot."),
+    ),
+    JobSpec(
+        id="churn_score",
+        func="app.jobs.churn_job:score",
+        trigger="cron",
+        trigger_args={"hour": 5, "minute": 20},
+        description=_l("Score every open customer's churn risk with the active model and keep the top reasons."),
+    ),
+    JobSpec(
+        id="churn_train",
+        func="app.jobs.churn_job:train",
+        trigger="cron",
+        trigger_args={"day_of_week": "sun", "hour": 3, "minute": 30},
+        description=_l("Retrain the churn model every week (a new version with its metrics) and rescore."),
+    ),
+    JobSpec(
+        id="sla_check",
+        func="app.jobs.sla_check:run",
+        trigger="interval",
+        trigger_args={"minutes": 1},
+        description=_l("Mark ticket SLA warnings and breaches every minute; escalate each breach once."),
+        lease_seconds=300,  # a crashed runner blocks the minute job for 5 minutes, not an hour
+    ),
+    JobSpec(
+        id="outbox_send",
+        func="app.jobs.outbox_send:run",
+        trigger="interval",
+        trigger_args={"minutes": 1},
+        description=_l("Send due SMS and email messages from the outbox, retrying failures with backoff."),
+        lease_seconds=600,
+    ),
 )
 
 

@@ -12,7 +12,7 @@ class AuditChainBroken(RuntimeError):
 
 
 def run(now: dt.datetime) -> dict[str, int]:
-    result = audit.verify()
+    result = audit.verify(checkpoint=True)
     if not result.ok:
         raise AuditChainBroken(f"entry {result.broken_id}: {result.reason}")
     return {"verified": result.checked}

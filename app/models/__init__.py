@@ -1,35 +1,84 @@
 """Every model, imported once so Alembic and FAB see the whole schema."""
 
+from app.models.analytics import ChurnModelVersion, ChurnScore, SegmentSnapshot
 from app.models.audit_log import AuditLog
 from app.models.bill import Bill, BillLine
 from app.models.business_change import BusinessChange
 from app.models.care import CareRule, CareTask
+from app.models.contact_log import ContactLog
 from app.models.customer import Customer
 from app.models.department import Department
+from app.models.hardening import AuditCheckpoint, FieldKeyCheck, LoginAttempt
 from app.models.job import JobLease, JobRun
+from app.models.kb import KbArticle, KbArticleVersion, KbCategory, KbFeedback, KbToken
+from app.models.lead import Lead
+from app.models.message import MessageTemplate, OutboxMessage
+from app.models.opportunity import Opportunity, OpportunityStageChange
+from app.models.order import SalesOrder, SalesOrderLine
 from app.models.payment import Payment
 from app.models.plan import Plan
+from app.models.sales_playbook import PlaybookAction, PlaybookDone
+from app.models.sla import SlaPolicy, TicketSla
 from app.models.subscription import Subscription, SubscriptionVas
+from app.models.survey import Survey
+from app.models.ticket import (
+    Ticket,
+    TicketAttachment,
+    TicketDepartmentTime,
+    TicketEvent,
+    TicketRoutingRule,
+    TicketTransfer,
+)
 from app.models.usage import UsageRecord
 from app.models.user import CrmUser
 from app.models.vas import ValueAddedService
 
 __all__ = [
+    "AuditCheckpoint",
     "AuditLog",
     "Bill",
     "BillLine",
     "BusinessChange",
     "CareRule",
     "CareTask",
+    "ChurnModelVersion",
+    "ChurnScore",
+    "ContactLog",
     "CrmUser",
     "Customer",
     "Department",
+    "FieldKeyCheck",
     "JobLease",
     "JobRun",
+    "KbArticle",
+    "KbArticleVersion",
+    "KbCategory",
+    "KbFeedback",
+    "KbToken",
+    "Lead",
+    "LoginAttempt",
+    "MessageTemplate",
+    "OutboxMessage",
+    "Opportunity",
+    "OpportunityStageChange",
     "Payment",
     "Plan",
+    "PlaybookAction",
+    "PlaybookDone",
+    "SalesOrder",
+    "SalesOrderLine",
+    "SegmentSnapshot",
+    "SlaPolicy",
     "Subscription",
     "SubscriptionVas",
+    "Survey",
+    "Ticket",
+    "TicketAttachment",
+    "TicketDepartmentTime",
+    "TicketEvent",
+    "TicketRoutingRule",
+    "TicketSla",
+    "TicketTransfer",
     "UsageRecord",
     "ValueAddedService",
 ]

@@ -20,7 +20,7 @@ from app.models.base import TimestampMixin, utcnow
 from app.models.customer import Customer
 from app.models.user import CrmUser
 
-CARE_ACTIONS = ("task", "sms", "email")  # only "task" is carried out in this slice
+CARE_ACTIONS = ("task", "sms", "email")  # sms/email: the outbox, template code = rule code
 TASK_STATUSES = ("open", "done", "cancelled")
 TASK_OUTCOMES = ("reached", "not_reached", "refused", "wants_offer", "complaint")
 TASK_PRIORITIES = ("normal", "high")
@@ -62,10 +62,15 @@ class CareTask(Model):
     __tablename__ = "care_task"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rule_id: Mapped[int] = mapped_column(ForeignKey("care_rule.id"), nullable=False)
-    rule: Mapped[CareRule] = relationship(CareRule)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False)
-    customer: Mapped[Customer] = relationship(Customer)
+    # Rule tasks have a rule and a customer; a follow-up from a sales contact log (issue 3) has
+    # neither necessarily: it names its source (`source_type` lead/opportunity/customer + id) and a title.
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("care_rule.id"))
+    rule: Mapped[CareRule | None] = relationship(CareRule)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    customer: Mapped[Customer | None] = relationship(Customer)
+    source_type: Mapped[str | None] = mapped_column(String(16))
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(255))
     # Which occurrence of the rule this is for the customer (e.g. "d7", "2026", "exp:2026-12-31:30").
     occurrence_key: Mapped[str] = mapped_column(String(48), nullable=False)
     due_date: Mapped[dt.date] = mapped_column(Date, nullable=False)

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.ext.hybrid import Comparator, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -67,6 +67,10 @@ class Customer(TimestampMixin, Model):
     plan: Mapped[Plan | None] = relationship(Plan)
     consent_marketing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     consent_analytics: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Value segmentation (app.services.segments): score 0-100, at-risk flag and when they were computed.
+    value_score: Mapped[int | None] = mapped_column(Integer)
+    at_risk: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    segment_computed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}

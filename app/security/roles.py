@@ -35,6 +35,38 @@ RESOURCES: dict[str, Resource] = {
     "care_tasks": Resource("CareAgendaView", "CareTaskApi", "My follow-ups"),
     "care_team": Resource("CareTeamView", None, "Team follow-ups"),
     "care_rules": Resource("CareRuleModelView", "CareRuleApi", "Care rules"),
+    # Sales (销售, issue 3): rows scoped by access.scope_sales (Sales own rows, Managers all).
+    "leads": Resource("LeadModelView", "LeadApi", "Leads"),
+    "opportunities": Resource("OpportunityModelView", "OpportunityApi", "Opportunities"),
+    "contact_logs": Resource("ContactLogModelView", "ContactLogApi", "Contact logs"),
+    "orders": Resource("SalesOrderModelView", "SalesOrderApi", "Orders"),
+    "sales_board": Resource("SalesBoardView", None, "Pipeline board"),
+    "sales_dashboard": Resource("SalesDashboardView", None, "Sales dashboard"),
+    "sales_playbook": Resource("PlaybookActionModelView", None, "Stage playbook"),
+    "lead_import": Resource(None, None, "Import leads"),  # menu link; the page is LeadModelView's (can_change)
+    # Messages (消息, issues 4.6 and 5.4): the outbox and the templates, for managers.
+    "outbox": Resource("OutboxView", None, "Outbox"),
+    "message_templates": Resource("MessageTemplateModelView", None, "Message templates"),
+    "message_preview": Resource("MessagePreviewView", None, None),
+    # Knowledge base (知识库, issue 4.8): drafts/archived rows for writers only (access.scope_kb_articles).
+    "kb_search": Resource("KbView", None, "Knowledge base"),
+    "kb_articles": Resource("KbArticleModelView", "KbArticleApi", "KB articles"),
+    "kb_categories": Resource("KbCategoryModelView", None, "KB categories"),
+    # Service desk (工单, issue 4): rows scoped by access.scope_tickets.
+    "ticket_desk": Resource("TicketDeskView", None, "My queue"),
+    "ticket_new": Resource(None, None, "New ticket"),
+    "tickets": Resource("TicketModelView", "TicketApi", "Tickets"),
+    "ticket_routing_rules": Resource("TicketRoutingRuleModelView", None, "Routing rules"),
+    # SLA and satisfaction (issue 4.5, 4.7, 4.9): board rows scoped by access.scope_tickets, surveys by
+    # access.scope_surveys; statistics are for managers.
+    "sla_board": Resource("SlaBoardView", None, "SLA board"),
+    "sla_policies": Resource("SlaPolicyModelView", None, "SLA policies"),
+    "surveys": Resource(None, "SurveyApi", None),
+    "service_stats": Resource("ServiceStatsView", None, "Service statistics"),
+    # Analytics (issue 6): segment reports for managers; the churn-risk list follows access.scope_customers.
+    "analytics_segments": Resource("SegmentsView", None, "Value segments"),
+    "churn_risk": Resource("ChurnRiskView", None, "Churn risk"),
+    "sales_forecast": Resource("ForecastView", None, "Sales forecast"),
 }
 
 MENU_CATEGORIES = {
@@ -50,25 +82,55 @@ MENU_CATEGORIES = {
     "care_tasks": "Care",
     "care_team": "Care",
     "care_rules": "Care",
+    "leads": "Sales", "opportunities": "Sales", "contact_logs": "Sales", "orders": "Sales", "sales_board": "Sales",
+    "sales_dashboard": "Sales", "sales_playbook": "Sales", "lead_import": "Sales",
+    "outbox": "Messages",
+    "message_templates": "Messages",
+    "kb_search": "Service",
+    "kb_articles": "Service",
+    "kb_categories": "Service",
+    "ticket_desk": "Service",
+    "ticket_new": "Service",
+    "tickets": "Service",
+    "ticket_routing_rules": "Service",
+    "sla_board": "Service",
+    "sla_policies": "Service",
+    "service_stats": "Service",
+    "analytics_segments": "Analytics",
+    "churn_risk": "Analytics",
+    "sales_forecast": "Analytics",
 }
 
 MATRIX: dict[str, dict[str, str]] = {
     "Manager": {
+        "kb_search": "rw", "kb_articles": "rw", "kb_categories": "rwd",
         "customers": "rwd", "plans": "rwd", "value_added_services": "rwd", "subscriptions": "rw",
         "subscription_vas": "rwd",
         "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
         "audit_logs": "r",
         "care_tasks": "rw", "care_team": "rw", "care_rules": "rwd",
+        "leads": "rw", "opportunities": "rw", "contact_logs": "rw", "orders": "rw", "sales_board": "r",
+        "sales_dashboard": "r", "sales_playbook": "rwd", "lead_import": "rw",
+        "outbox": "rw", "message_templates": "rwd", "message_preview": "rw",
+        "ticket_desk": "rw", "ticket_new": "rw", "tickets": "rw", "ticket_routing_rules": "rwd",
+        "sla_board": "r", "sla_policies": "rwd", "surveys": "r", "service_stats": "r",
+        "analytics_segments": "r", "churn_risk": "r", "sales_forecast": "r",
     },
     "Sales": {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "r",
         "subscription_vas": "r", "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r",
         "business_changes": "r", "care_tasks": "rw",
+        "leads": "rw", "opportunities": "rw", "contact_logs": "rw", "orders": "rw", "sales_board": "r",
+        "sales_playbook": "r", "lead_import": "rw",
+        "churn_risk": "r",
     },
     "Agent": {
+        "kb_search": "r", "kb_articles": "r", "kb_categories": "r",
         "customers": "r", "plans": "r", "value_added_services": "r", "subscriptions": "r",
         "subscription_vas": "r", "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r",
         "business_changes": "r", "care_tasks": "rw",
+        "ticket_desk": "rw", "ticket_new": "rw", "tickets": "rw",
+        "sla_board": "r", "surveys": "r",
     },
     "Clerk": {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "rw",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models.audit_log import AuditLog
 from app.models.base import utcnow
+from app.models.hardening import AuditCheckpoint
 from app.services.actor import Actor
 
 GENESIS = "0" * 64
@@ -67,6 +69,7 @@ def record(
     entry.hash = _digest(entry)
     session.add(entry)
     session.flush()
+    _advance_checkpoint(entry)
     return entry
 
 
@@ -78,10 +81,13 @@ class VerifyResult:
     reason: str = ""
 
 
-def verify(batch: int = 5000) -> VerifyResult:
+def verify(batch: int = 5000, checkpoint: bool = False) -> VerifyResult:
     """Walk the chain in id order; report the first entry whose hash or link does not match.
 
     Rows are read as plain tuples in batches: constant memory, and the caller's session is untouched.
+    A chain alone cannot show that its newest entries were deleted (what is left is still a valid
+    chain), nor that someone recomputed every hash: with `checkpoint=True` (what `crm audit verify`
+    uses) the end of the chain must also match the HMAC-signed checkpoint (`verify_checkpoint`).
     """
     cols = [getattr(AuditLog, c) for c in
             ("id", "prev_hash", "created_at", "actor_id", "actor_name", "action", "entity", "entity_id",
@@ -92,6 +98,8 @@ def verify(batch: int = 5000) -> VerifyResult:
     while True:
         rows = db.session.execute(select(*cols).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch)).all()
         if not rows:
+            if checkpoint:
+                return verify_checkpoint(last_id, prev, checked)
             return VerifyResult(ok=True, checked=checked)
         for row in rows:
             entry = AuditLog(**{k: v for k, v in row._mapping.items() if k not in ("id", "hash")})
@@ -103,3 +111,68 @@ def verify(batch: int = 5000) -> VerifyResult:
             prev = row.hash
             checked += 1
             last_id = row.id
+
+
+# ---------------------------------------------------------------- signed checkpoint (issue 7)
+# The newest entry's id and hash and the number of entries, HMAC-signed with a key derived from
+# CRM_FIELD_KEY (never stored in the database), in the one-row table `audit_checkpoint`, updated by
+# `record` in the same transaction as the entry. Someone who can edit the database but does not hold
+# the key can delete the newest entries, or rewrite the whole chain with fresh hashes, but cannot
+# produce a matching checkpoint. (A table rather than a file: several web workers and the scheduler
+# write audit entries, and only the database's transaction keeps entry and checkpoint in step.)
+
+def _checkpoint_keys() -> list[bytes]:
+    from app.services.crypto import cipher
+
+    return cipher().derived_keys(b"crm-audit-checkpoint")
+
+
+def _sign(last_id: int, last_hash: str, entries: int, key: bytes) -> str:
+    return hmac.new(key, f"{last_id}|{last_hash}|{entries}".encode(), hashlib.sha256).hexdigest()
+
+
+def _advance_checkpoint(entry: AuditLog) -> None:
+    session = db.session
+    cp = session.get(AuditCheckpoint, 1)
+    if cp is None:
+        entries = session.execute(select(func.count()).select_from(AuditLog)).scalar() or 0
+        cp = AuditCheckpoint(id=1)
+        session.add(cp)
+    else:
+        entries = cp.entries + 1
+    cp.last_id, cp.last_hash, cp.entries, cp.updated_at = entry.id, entry.hash, entries, utcnow()
+    cp.signature = _sign(entry.id, entry.hash, entries, _checkpoint_keys()[0])
+    session.flush()
+
+
+def resign_checkpoint(key: bytes) -> None:
+    """Sign the current checkpoint with `key` (a key rotation calls this with the new key's derivation)."""
+    cp = db.session.get(AuditCheckpoint, 1)
+    if cp is not None:
+        cp.signature = _sign(cp.last_id, cp.last_hash, cp.entries, key)
+        db.session.flush()
+
+
+def verify_checkpoint(last_id: int, last_hash: str, checked: int) -> VerifyResult:
+    """Compare the end of a verified chain (its last id and hash, and length) with the signed checkpoint."""
+    cp = db.session.execute(select(AuditCheckpoint).where(AuditCheckpoint.id == 1)).scalar()
+    if cp is None:
+        if checked == 0:
+            return VerifyResult(ok=True, checked=0)
+        return VerifyResult(False, checked, None, "the signed checkpoint is missing (deleted?); the log's end "
+                            "cannot be confirmed")
+    if not any(hmac.compare_digest(cp.signature, _sign(cp.last_id, cp.last_hash, cp.entries, key))
+               for key in _checkpoint_keys()):
+        return VerifyResult(False, checked, cp.last_id, "the checkpoint's signature is invalid (checkpoint "
+                            "edited, or CRM_FIELD_KEY is not the key that signed it)")
+    if cp.last_id > last_id:
+        return VerifyResult(False, checked, cp.last_id, f"log truncated: the signed checkpoint names entry "
+                            f"id={cp.last_id} but the log ends at id={last_id or 'none'} (newest entries deleted)")
+    if cp.last_id < last_id:
+        first_extra = db.session.execute(select(func.min(AuditLog.id)).where(AuditLog.id > cp.last_id)).scalar()
+        return VerifyResult(False, checked, first_extra, f"entries after the signed checkpoint (id={cp.last_id}) "
+                            "were not written by the application")
+    if cp.last_hash != last_hash or cp.entries != checked:
+        return VerifyResult(False, checked, cp.last_id, "the chain differs from the signed checkpoint (entries "
+                            "rewritten, or entries deleted and the chain recomputed)")
+    return VerifyResult(ok=True, checked=checked)

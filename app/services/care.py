@@ -31,7 +31,7 @@ from app.models.customer import Customer
 from app.models.plan import Plan
 from app.models.user import CrmUser
 from app.security.access import scope_care_tasks, sees_all_care_tasks
-from app.services import arrears, audit
+from app.services import arrears, audit, care_messages
 from app.services.actor import Actor
 from app.services.care_kinds import KINDS, Occurrence, local_day_start_utc
 from app.services.care_rules import params_of
@@ -112,9 +112,15 @@ class RunResult:
     rules: int = 0
     days: int = 0
     created: int = 0
+    messages: int = 0  # care messages queued in the outbox (rules whose action is SMS/email)
+    suppressed: int = 0  # marketing messages not sent: the customer did not consent
+    no_template: int = 0  # message rules skipped: no enabled template with the rule's code
 
     def as_dict(self) -> dict[str, int]:
-        return {"rules": self.rules, "days": self.days, "created": self.created}
+        out = {"rules": self.rules, "days": self.days, "created": self.created}
+        out.update({k: v for k, v in (("messages", self.messages), ("suppressed", self.suppressed),
+                                      ("no_template", self.no_template)) if v})
+        return out
 
 
 def run_daily(now: dt.datetime, today: dt.date | None = None) -> RunResult:
@@ -123,7 +129,7 @@ def run_daily(now: dt.datetime, today: dt.date | None = None) -> RunResult:
     dialect = db.session.get_bind().dialect.name
     result = RunResult()
     rule_ids = list(db.session.execute(
-        select(CareRule.id).where(CareRule.enabled.is_(True), CareRule.action == "task").order_by(CareRule.id)
+        select(CareRule.id).where(CareRule.enabled.is_(True)).order_by(CareRule.id)
     ).scalars())
     pools: dict[str, list[int]] = {}
     for rule_id in rule_ids:
@@ -144,10 +150,19 @@ def run_daily(now: dt.datetime, today: dt.date | None = None) -> RunResult:
         if rule.owner_role not in pools:
             pools[rule.owner_role] = role_pool(rule.owner_role)
         assignee = _assignee(rule, pools[rule.owner_role])
+        purpose = care_messages.template_purpose(rule) if care_messages.is_message_rule(rule) else None
+        if care_messages.is_message_rule(rule) and purpose is None:
+            result.no_template += 1
         day = start
         while day <= today:
             for occ in kind.occurrences(params, day, rule.lead_days):
-                result.created += _insert_occurrence(rule, occ, assignee, day, now, dialect)
+                if not care_messages.is_message_rule(rule):
+                    result.created += _insert_occurrence(rule, occ, assignee, day, now, dialect)
+                elif purpose is not None:
+                    queued, suppressed = care_messages.insert_occurrence(
+                        rule, occ, _targeting(rule, day), params, purpose, now, dialect)
+                    result.messages += queued
+                    result.suppressed += suppressed
             result.days += 1
             day += dt.timedelta(days=1)
         # Tasks and the watermark commit together: a crash leaves neither, and a rerun redoes both.
@@ -195,8 +210,9 @@ def complete(task_id: int, outcome: Any, notes: Any, actor: Actor, today: dt.dat
         line = f"{today.isoformat()} {actor.username}: {text}"
         task.notes = f"{task.notes}\n{line}" if task.notes else line
     rule = task.rule
-    if outcome == "not_reached" and task.attempts < rule.max_attempts:
-        task.due_date = today + dt.timedelta(days=rule.retry_days)
+    max_attempts, retry_days = (rule.max_attempts, rule.retry_days) if rule is not None else (3, 2)
+    if outcome == "not_reached" and task.attempts < max_attempts:
+        task.due_date = today + dt.timedelta(days=retry_days)
     else:
         task.status = "done"
         task.completed_at = utcnow()
@@ -306,6 +322,8 @@ def arrears_amounts(customer_ids: list[int], today: dt.date) -> dict[int, Decima
 
 
 def reason(task: CareTask) -> str:
+    if task.rule is None:  # a follow-up from a sales contact log: its title says why
+        return task.title or ""
     kind = KINDS.get(task.rule.kind)
     if kind is None:
         return ""

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.care import CARE_ACTIONS, CareRule, CareTask
 from app.models.customer import SEGMENTS
+from app.models.message import MessageTemplate
 from app.models.plan import PLAN_TYPES
 from app.services import audit
 from app.services.actor import SYSTEM, Actor
@@ -102,6 +103,12 @@ def _clean(data: dict[str, Any], existing: CareRule | None) -> dict[str, Any]:
         other = db.session.execute(select(CareRule.id).where(CareRule.code == out["code"])).scalar()
         if other is not None and (existing is None or other != existing.id):
             errors["code"] = _("Code %(code)s is already used.", code=out["code"])
+    action = out.get("action", existing.action if existing is not None else "task")
+    code = out.get("code", existing.code if existing is not None else None)
+    if action in ("sms", "email") and code and "action" not in errors and db.session.execute(
+            select(MessageTemplate.id).where(MessageTemplate.code == code).limit(1)).first() is None:
+        # A message rule sends the template with the rule's code (Messages → Message templates).
+        errors["action"] = _("No message template has the code %(code)s: create one first.", code=code)
     if errors:
         raise Invalid(errors)
     return out

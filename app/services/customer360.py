@@ -45,6 +45,9 @@ class Customer360:
     arrears: arrears.Arrears
     changes: list[dict[str, Any]]
     care_tasks: list[dict[str, Any]] = field(default_factory=list)  # open care tasks the actor may see
+    churn: Any = None  # churn score with its top 3 reasons (churn.for_customer), None if not scored
+    tickets: dict[str, Any] = field(default_factory=dict)  # service tickets and CSAT (tickets.customer_summary)
+    sales: dict[str, Any] = field(default_factory=dict)  # opportunities and contact logs the actor may see
 
 
 def _decode(raw: str | None) -> Any:
@@ -54,6 +57,12 @@ def _decode(raw: str | None) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+def _churn(customer_id: int) -> Any:
+    from app.services import churn
+
+    return churn.for_customer(customer_id)
 
 
 def load(customer_id: int, actor: Actor, today: dt.date | None = None) -> Customer360:
@@ -92,6 +101,9 @@ def load(customer_id: int, actor: Actor, today: dt.date | None = None) -> Custom
     ).scalars().all()
     return Customer360(
         care_tasks=_care_tasks(customer.id, actor),
+        churn=_churn(customer.id),
+        tickets=_tickets(customer.id, actor),
+        sales=_sales(customer.id, actor),
         customer=customer,
         subscriptions=list(subs),
         vas=list(vas),
@@ -118,5 +130,22 @@ def _care_tasks(customer_id: int, actor: Actor) -> list[dict[str, Any]]:
 
     from app.services import care
 
-    return [{"task": t, "rule": gettext(t.rule.name), "reason": care.reason(t)}
+    return [{"task": t, "reason": care.reason(t),
+             "rule": gettext(t.rule.name) if t.rule else gettext("Sales follow-up")}  # a sales contact's follow-up
             for t in care.open_tasks_for_customer(customer_id, actor)]
+
+
+def _sales(customer_id: int, actor: Actor) -> dict[str, Any]:
+    from app.models.opportunity import Opportunity
+    from app.security.access import scope_sales
+    from app.services import contact_logs
+
+    opps = db.session.execute(scope_sales(select(Opportunity).where(Opportunity.customer_id == customer_id), actor,
+                                          Opportunity).order_by(Opportunity.id.desc()).limit(20)).scalars().all()
+    return {"opportunities": list(opps), "logs": contact_logs.for_target(actor, customer_id=customer_id, limit=10)}
+
+
+def _tickets(customer_id: int, actor: Actor) -> dict[str, Any]:
+    from app.services import tickets
+
+    return tickets.customer_summary(customer_id, actor)

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.customer import Customer
-from app.services import seed_catalog, seed_sql
+from app.services import seed_catalog, seed_sales, seed_sql, seed_tickets, sla_seed
 from app.services.crypto import cipher
 from app.services.customer360 import months_back
 from app.services.seed_people import (
@@ -138,6 +139,13 @@ def _load(sink: seed_sql.Sink, count: int, months: int, seed: int, today: dt.dat
     if sink.pg:
         sink.execute("ANALYZE seed_line")
     seed_sql.monthly_stage(sink, seed, ctx.months, past_off, count, bases, step)
+    seed_tickets.load(sink, seed, ctx.cust_base, count, len(ctx.months), today, step)  # issue 4: tickets
+    # SLA clocks for the seeded tickets, as the ticket hooks would have kept them (past breaches count
+    # as already escalated, so the minute job does not escalate history).
+    for statement in sla_seed.backfill_statements(sink.pg, utcnow()):
+        sink.execute(statement)
+    step("ticket SLA clocks")
+    seed_sales.load(sink, seed, ctx.cust_base, count, len(ctx.months), today, step)  # issue 3: sales
     if rebuild:
         for statement in rebuild:
             sink.execute(statement)

@@ -51,6 +51,20 @@ def init() -> InitResult:
     from app.services.care_rules import ensure_shipped_rules
 
     ensure_shipped_rules()  # the shipped care rules (issue 5), created once, never overwritten
+    __import__("app.services.playbook").services.playbook.ensure_defaults()  # sales stage playbook (issue 3)
+    from app.services.ticket_routing import ensure_defaults as ensure_ticket_routing
+
+    ensure_ticket_routing()  # shipped ticket routing rules (issue 4.2), never overwritten
+    from app.services.sla_policies import ensure_defaults as ensure_sla_policies
+
+    ensure_sla_policies()  # shipped SLA targets per ticket type × priority (issue 4), never overwritten
+    from app.services.kb import ensure_defaults as ensure_kb_categories
+
+    ensure_kb_categories()  # the shipped knowledge-base category tree (issue 4.8)
+    from app.services.templates import ensure_defaults as ensure_message_templates
+
+    ensure_message_templates()  # shipped zh/en message templates (issues 4.6, 5.4), never overwritten
+    __import__("app.services.key_rotation").services.key_rotation.ensure_key_check()  # field key check (issue 7)
     password = None
     if appbuilder.sm.find_user(username="admin") is None:
         password = os.environ.get("CRM_ADMIN_PASSWORD") or secrets.token_urlsafe(12)

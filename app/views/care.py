@@ -30,8 +30,9 @@ OUTCOME_CHOICES = [
     ("reached", _l("Reached")), ("not_reached", _l("Not reached")), ("refused", _l("Refused")),
     ("wants_offer", _l("Wants an offer")), ("complaint", _l("Complaint raised")),
 ]
-ACTION_CHOICES = [("task", _l("Task for a person")), ("sms", _l("SMS (coming later)")),
-                  ("email", _l("Email (coming later)"))]
+# Message actions send the message template whose code is the rule's code (Messages → Message templates).
+ACTION_CHOICES = [("task", _l("Task for a person")), ("sms", _l("SMS from the rule's template")),
+                  ("email", _l("Email from the rule's template"))]
 ROLE_CHOICES = [("Sales", _l("Sales")), ("Agent", _l("Agent")), ("Clerk", _l("Clerk")), ("Manager", _l("Manager"))]
 TAB_LABELS = {"today": _l("Today"), "overdue": _l("Overdue"), "week": _l("Next 7 days")}
 
@@ -70,8 +71,9 @@ class CareAgendaView(BaseView):
         return self.render_template(
             "crm/care_agenda.html",
             tab=tab, tabs=TAB_LABELS, counts=care.tab_counts(actor, day), today=day,
-            rows=[{"task": t, "reason": care.reason(t), "rule": _(t.rule.name),
-                   "script": _(t.rule.call_script) if t.rule.call_script else ""} for t in tasks],
+            rows=[{"task": t, "reason": care.reason(t),
+                   "rule": _(t.rule.name) if t.rule else _("Sales follow-up"),
+                   "script": _(t.rule.call_script) if t.rule and t.rule.call_script else ""} for t in tasks],
             arrears=care.arrears_amounts([t.customer_id for t in tasks], day),
             outcomes=OUTCOME_CHOICES, month=month, weeks=weeks, day_counts=counts,
             prev_month=prev_month, next_month=next_month,
@@ -91,7 +93,8 @@ class CareAgendaView(BaseView):
         else:
             if task.status == "open":
                 flash(_("Not reached: the task is rescheduled to %(date)s (attempt %(n)d of %(max)d).",
-                        date=task.due_date.isoformat(), n=task.attempts, max=task.rule.max_attempts), "info")
+                        date=task.due_date.isoformat(), n=task.attempts,
+                        max=task.rule.max_attempts if task.rule else 3), "info")
             else:
                 flash(_("Task completed."), "success")
         return redirect(url_for("CareAgendaView.index", tab=request.form.get("tab") or "today"))
