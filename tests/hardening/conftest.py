@@ -27,7 +27,8 @@ def audit_actions(app: Any, action: str) -> list[Any]:
     from app.models.audit_log import AuditLog
 
     with app.app_context():
-        return list(db.session.execute(select(AuditLog).where(AuditLog.action == action)).scalars())
+        stmt = select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+        return list(db.session.execute(stmt).scalars())
 
 
 @pytest.fixture

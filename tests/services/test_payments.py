@@ -42,7 +42,8 @@ def test_partial_then_full_payment_settles_the_bill(actor):
     db.session.refresh(bill)
     assert (bill.paid_amount, bill.status) == (Decimal("100.00"), "paid")
     assert p1.operator_id == clerk.id
-    entries = db.session.execute(select(AuditLog).where(AuditLog.entity == "payment")).scalars().all()
+    entries = db.session.execute(
+        select(AuditLog).where(AuditLog.entity == "payment").order_by(AuditLog.id)).scalars().all()
     assert len(entries) == 2 and '"amount": "30.50"' in entries[0].changes
 
 
