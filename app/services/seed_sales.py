@@ -17,11 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
-from app.extensions import db
 from app.models.opportunity import FUNNEL_RANK as RANK
-from app.models.plan import Plan
 from app.services.leads import PLAN_INTEREST_POINTS, RECENCY_POINTS, SOURCE_POINTS, TEXT_INTEREST_POINTS
 
 OPPORTUNITY_SHARE = 0.20
@@ -183,13 +179,12 @@ class Generator:
                         last if status != "new" else None, None, None, None, 1, created, last))
 
 
-def _users(role: str) -> list[int]:
-    from flask_appbuilder.security.sqla.models import Role
-
-    from app.models.user import CrmUser
-
-    return list(db.session.execute(select(CrmUser.id).join(CrmUser.roles).where(Role.name == role)
-                                   .order_by(CrmUser.id)).scalars())
+def _users(sink: Any, role: str) -> list[int]:
+    # Through the seed's own connection: on SQLite a read on another connection blocks on the
+    # seed's open write transaction ("database is locked").
+    return [row[0] for row in sink.rows(
+        "SELECT u.id FROM ab_user u JOIN ab_user_role ur ON ur.user_id = u.id "
+        "JOIN ab_role r ON r.id = ur.role_id WHERE r.name = ? ORDER BY u.id", (role,))]
 
 
 def _flush(sink: Any, b: Batch) -> None:
@@ -210,9 +205,10 @@ def load(sink: Any, seed: int, cust_base: int, customers: int, months: int, toda
     now = dt.datetime.combine(today, dt.time(0, 0))
     start = now - dt.timedelta(days=round(months * 30.4))
     bases = {t: int(sink.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {t}")) for t in TABLES}  # noqa: S608
-    plans = [(p.id, p.monthly_fee) for p in db.session.execute(
-        select(Plan).where(Plan.active.is_(True)).order_by(Plan.id)).scalars()]
-    gen = Generator(seed, cust_base, customers, start, now, bases, plans, _users("Sales"), _users("Manager"))
+    plans = [(pid, Decimal(str(fee))) for pid, fee in sink.rows(
+        "SELECT id, monthly_fee FROM plan WHERE active = TRUE ORDER BY id")]
+    gen = Generator(seed, cust_base, customers, start, now, bases, plans, _users(sink, "Sales"),
+                    _users(sink, "Manager"))
     batch = Batch()
     for _ in range(total):
         gen.opportunity(batch)

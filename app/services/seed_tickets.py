@@ -16,12 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import select
-
-from app.extensions import db
-from app.models.department import Department
-from app.models.user import CrmUser
 from app.timefmt import to_local
 
 PER_CUSTOMER_YEAR = 0.3
@@ -62,29 +56,33 @@ def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([k for k, _ in table], weights=[w for _, w in table])[0]
 
 
-def _agents() -> dict[int, list[int]]:
-    rows = db.session.execute(
-        select(CrmUser.department_id, CrmUser.id).join(CrmUser.roles)
-        .where(Role.name == "Agent", CrmUser.active.is_(True), CrmUser.department_id.is_not(None))
-        .order_by(CrmUser.id)
-    ).all()
+# Looked up through the seed's own connection: on SQLite another connection's read blocks on the
+# seed's open write transaction ("database is locked") once the load spills to disk.
+_AGENTS_SQL = (
+    "SELECT u.department_id, u.id FROM ab_user u JOIN ab_user_role ur ON ur.user_id = u.id "
+    "JOIN ab_role r ON r.id = ur.role_id WHERE r.name = 'Agent' AND u.active = TRUE "
+    "AND u.department_id IS NOT NULL ORDER BY u.id"
+)
+
+
+def _agents(sink: Any) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
-    for dept, uid in rows:
+    for dept, uid in sink.rows(_AGENTS_SQL):
         out.setdefault(dept, []).append(uid)
     return out
 
 
 class Generator:
     def __init__(self, seed: int, cust_base: int, customers: int, start: dt.datetime, now: dt.datetime,
-                 bases: dict[str, int]) -> None:
+                 bases: dict[str, int], sink: Any) -> None:
         self.rng = random.Random(seed * 7919 + 4)
         self.cust_base, self.customers = cust_base, customers
         self.start, self.now = start, now
         self.ids = dict(bases)
-        depts = dict(db.session.execute(select(Department.code, Department.id)).all())
+        depts = dict(sink.rows("SELECT code, id FROM department"))
         self.cs = depts.get("customer-service") or min(depts.values())
         self.tech = depts.get("technical") or self.cs
-        self.agents = _agents()
+        self.agents = _agents(sink)
 
     def _next(self, table: str) -> int:
         self.ids[table] += 1
@@ -204,7 +202,7 @@ def load(sink: Any, seed: int, cust_base: int, customers: int, months: int, toda
     now = dt.datetime.combine(today, dt.time(0, 0))
     start = now - dt.timedelta(days=round(months * 30.4))
     bases = {t: int(sink.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {t}")) for t in TABLES}  # noqa: S608
-    gen = Generator(seed, cust_base, customers, start, now, bases)
+    gen = Generator(seed, cust_base, customers, start, now, bases, sink)
     for batch in gen.batches(total):
         sink.load("ticket", TICKET_COLS, batch.tickets)
         sink.load("ticket_event", EVENT_COLS, batch.events)
