@@ -8,10 +8,12 @@ import re
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.care import CareTask
 from app.models.lead import Lead
 from app.models.opportunity import Opportunity
 from app.models.order import SalesOrder
+from app.services.care import business_date
 from tests.conftest import actor_for
 from tests.factories import make_plan
 from tests.sales.conftest import an_id_number, make_lead, make_opportunity, make_order, tr
@@ -31,7 +33,7 @@ def test_lead_pages_log_convert_and_row_rules(app, as_user):
     assert c.post(f"/leads/{other_id}/log", data={"method": "phone", "content": "x"}).status_code == 404
     bad = c.post(f"/leads/{lead_id}/log", data={"method": "phone", "content": "", "next_contact_date": "2001-01-01"})
     assert bad.status_code == 422 and "has-error" in bad.get_data(as_text=True)
-    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    tomorrow = (business_date(utcnow()) + dt.timedelta(days=2)).isoformat()
     ok = c.post(f"/leads/{lead_id}/log", data={"method": "phone", "content": "Called", "next_contact_date": tomorrow,
                                                "next_step": "send offer"})
     assert ok.status_code == 302
@@ -131,7 +133,7 @@ def test_follow_up_tasks_show_in_the_team_page(app, as_user):
 
         lead = make_lead()
         contact_logs.create({"lead_id": lead.id, "method": "sms", "content": "x",
-                             "next_contact_date": dt.date.today().isoformat()}, actor_for("sales1"))
+                             "next_contact_date": business_date(utcnow()).isoformat()}, actor_for("sales1"))
         assert db.session.execute(select(CareTask)).scalar_one().customer_id is None
     assert as_user("manager").get("/care/team/").status_code == 200
 
@@ -151,7 +153,7 @@ def test_customer360_shows_opportunities_and_contacts(app, as_user):
 
         opp = make_opportunity()
         contact_logs.create({"opportunity_id": opp.id, "method": "phone", "content": "discussed fusion plan",
-                             "next_contact_date": dt.date.today().isoformat()}, actor_for("sales1"))
+                             "next_contact_date": business_date(utcnow()).isoformat()}, actor_for("sales1"))
         customer_id, opp_id = opp.customer_id, opp.id
     page = as_user("sales1").get(f"/customer360/{customer_id}").get_data(as_text=True)
     assert f'data-opportunity-id="{opp_id}"' in page and "discussed fusion plan" in page
