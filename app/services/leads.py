@@ -34,6 +34,7 @@ from app.services.validation import (
     check_mobile,
     check_name,
     check_text,
+    check_version,
 )
 
 EDITABLE = ("name", "mobile", "id_number", "email", "city", "source", "interest_plan_id", "interest", "notes",
@@ -268,19 +269,11 @@ def create(data: dict[str, Any], actor: Actor) -> Lead:
     return lead
 
 
-def _version(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Invalid({"version": _("Not a valid version: %(value)s.", value=value)}) from None
-
 
 def update(lead_id: Any, data: dict[str, Any], actor: Actor, version: Any = None) -> Lead:
     data = with_ids(data)
     lead = get(lead_id, actor)
-    version = _version(version)
+    version = check_version(version)
     if version is not None and version != lead.version:
         raise Conflict(current={"status": lead.status, "name": lead.name})
     if "status" in data and data["status"] not in (None, "", lead.status):

@@ -19,7 +19,7 @@ from app.services import audit, customers
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.sales import STAGE_LABELS, with_ids
-from app.services.validation import FieldError, check_date, check_id, check_money, check_text
+from app.services.validation import FieldError, check_date, check_id, check_money, check_text, check_version
 
 EDITABLE = ("name", "customer_id", "expected_revenue", "expected_close_date", "plan_id", "products", "owner_id")
 # Legal stage moves: one step forward, one step back, or lost from any open stage. Won and lost are final.
@@ -113,20 +113,12 @@ def create(data: dict[str, Any], actor: Actor, lead_id: int | None = None) -> Op
     return opp
 
 
-def _version(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Invalid({"version": _("Not a valid version: %(value)s.", value=value)}) from None
-
 
 def update(opportunity_id: Any, data: dict[str, Any], actor: Actor, version: Any = None) -> Opportunity:
     """Change fields; a `stage` in the data moves through `move` (the same rules as the board)."""
     data = with_ids(data)
     opp = get(opportunity_id, actor)
-    version = _version(version)
+    version = check_version(version)
     if version is not None and version != opp.version:
         raise Conflict(current={"stage": opp.stage, "name": opp.name})
     values = _clean({k: v for k, v in data.items() if k in EDITABLE}, actor, creating=False)

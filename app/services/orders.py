@@ -35,6 +35,7 @@ from app.services.validation import (
     check_mobile,
     check_money,
     check_text,
+    check_version,
 )
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -159,20 +160,12 @@ def create(data: dict[str, Any], actor: Actor) -> SalesOrder:
     return order
 
 
-def _version(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Invalid({"version": _("Not a valid version: %(value)s.", value=value)}) from None
-
 
 def update(order_id: Any, data: dict[str, Any], actor: Actor, version: Any = None) -> SalesOrder:
     """Edit notes / lines (draft only), or move the order: {"state": ..., "note": ..., "method": ...}."""
     data = with_ids(data)
     order = get(order_id, actor)
-    version = _version(version)
+    version = check_version(version)
     if version is not None and version != order.version:
         raise Conflict(current={"state": order.state})
     if "owner_id" in data and data["owner_id"] not in (None, "") and check_id(data["owner_id"]) != order.owner_id:

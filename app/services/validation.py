@@ -235,3 +235,18 @@ def check_int(value: object, *, required: bool = True, minimum: int | None = Non
     if minimum is not None and number < minimum:
         raise FieldError(_("Must be at least %(n)d.", n=minimum))
     return number
+
+
+def check_version(value: object) -> int | None:
+    """The optimistic-lock version a form or API call sent back: None when absent, else an int.
+
+    Raises `Invalid` naming `version` (not `FieldError`): a bad version is a whole-request error.
+    """
+    from app.services.errors import Invalid
+
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Invalid({"version": _("Not a valid version: %(value)s.", value=value)}) from None
