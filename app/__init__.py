@@ -129,9 +129,25 @@ def _register_views() -> None:
     for api in (CustomerApi, PlanApi, ValueAddedServiceApi, SubscriptionApi, UsageRecordApi, BillApi,
                 PaymentApi, BusinessChangeApi, AuditLogApi, CareTaskApi, CareRuleApi):
         ab.add_api(api)
-    from app.views.menus import analytics, hardening, knowledge, messaging, sales, service_sla, tickets
+    from app.views.menus import (
+        analytics,
+        bulk,
+        campaigns,
+        dashboards,
+        exports,
+        hardening,
+        imports,
+        knowledge,
+        merge,
+        messaging,
+        sales,
+        service_sla,
+        teams,
+        tickets,
+    )
 
-    for area in (sales, tickets, service_sla, messaging, knowledge, analytics, hardening):
+    for area in (sales, tickets, service_sla, messaging, knowledge, analytics, hardening,
+                 imports, bulk, teams, merge, campaigns, dashboards, exports):
         area.register(ab)
     # The contract's OpenAPI description at /api/v1/_openapi. FAB registers it only together with
     # its Swagger UI (FAB_API_SWAGGER_UI), which loads assets from a CDN; the JSON alone is enough.

@@ -28,6 +28,8 @@ from app.errors import is_bad_value
 from app.extensions import db
 from app.security.current import current_actor
 from app.services.errors import Conflict, CrmError, Invalid
+from app.views.list_export import ExportableListMixin
+from app.views.list_tools import ListToolsMixin
 from app.views.schemas import CrmModel2SchemaConverter
 
 log = logging.getLogger(__name__)
@@ -86,9 +88,10 @@ def put_errors_on_form(form: Any, exc: Invalid) -> None:
                 flash(message, "danger")
 
 
-class ServiceModelView(ModelView):
+class ServiceModelView(ExportableListMixin, ListToolsMixin, ModelView):
     """A FAB ModelView whose add/edit/delete call `writes` and render domain errors on the form."""
 
+    list_template = "crm/list.html"
     writes: Writes = Writes()
     edit_form_extra_fields = {"version": HiddenField()}
 
