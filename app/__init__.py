@@ -22,7 +22,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
     logging.basicConfig(level=app.config.get("LOG_LEVEL", logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+    from app.security import request_log
+
+    request_log.install(app)  # a request id on every log line (the format above prints it)
     # FAB logs every start-up step at INFO; keep our own INFO logs, FAB's warnings only.
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 

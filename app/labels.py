@@ -67,11 +67,12 @@ CHANGE_TYPE_CHOICES = [
     ("open", _l("Open account")), ("plan_change", _l("Plan change")),
     ("vas_subscribe", _l("VAS subscribe")), ("vas_unsubscribe", _l("VAS unsubscribe")),
     ("suspend", _l("Suspend")), ("resume", _l("Resume")), ("close", _l("Close account")),
-    ("profile_update", _l("Profile update")),
+    ("profile_update", _l("Profile update")), ("merge", _l("Customer merge")),
 ]
 AUDIT_ACTION_CHOICES = [
     ("create", _l("Create")), ("update", _l("Update")), ("delete", _l("Delete")), ("login", _l("Login")),
     ("login_failed", _l("Failed login")), ("reveal", _l("Reveal personal data")), ("export", _l("Export")),
+    ("merge", _l("Customer merge")),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -16,11 +17,18 @@ jobs_group = AppGroup("jobs", help="Scheduled jobs.")
 crm.add_command(jobs_group)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 @crm.command("scheduler")
 def scheduler_command() -> None:
     """Run the APScheduler process in the foreground (one beside the web workers)."""
     scheduler = sched.build(current_app._get_current_object(), blocking=True)
-    click.echo("Scheduler running; Ctrl+C to stop.")
+    # SIGTERM (systemd, docker stop, a deploy) stops like Ctrl+C: Python's default would kill the
+    # process mid-job; SystemExit instead unwinds to the graceful shutdown below.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    click.echo("Scheduler running; Ctrl+C or SIGTERM to stop (running jobs finish first).")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -7,6 +7,7 @@ import os
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli import crm
@@ -57,5 +58,11 @@ def rotate_command(new_key: str, batch_size: int) -> None:
         sys.exit(1)
     click.echo(f"Rotated: {result.rotated} values re-encrypted, {result.already} already under the new key, "
                f"{result.batches} batches.")
-    click.echo("Now restart every process with CRM_FIELD_KEY set to the new key (and CRM_FIELD_KEYS_OLD to the "
-               "old one), then run this command once more to catch rows written meanwhile.")
+    if new_key.strip() == str(current_app.config.get("CRM_FIELD_KEY") or "").strip():  # the catch-up run
+        click.echo("Catch-up done: once every process runs with the new key, CRM_FIELD_KEYS_OLD can be removed.")
+        return
+    # The catch-up run must start with the NEW key current (the key check now needs it) and the old
+    # key still readable; with the old key current, the start-up check would refuse to run at all.
+    click.echo("Now restart every process with CRM_FIELD_KEY=<the new key> and CRM_FIELD_KEYS_OLD=<the old key>, "
+               "then run `crm keys rotate --new-key <the new key>` once more with those settings to re-encrypt "
+               "rows written with the old key meanwhile.")

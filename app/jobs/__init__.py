@@ -81,6 +81,37 @@ JOBS: tuple[JobSpec, ...] = (
         description=_l("Send due SMS and email messages from the outbox, retrying failures with backoff."),
         lease_seconds=600,
     ),
+    JobSpec(
+        id="campaign_launch",
+        func="app.jobs.campaign_launch:run",
+        trigger="interval",
+        trigger_args={"minutes": 1},
+        description=_l("Contact the targets of launched campaigns in batches (resumes where it stopped)."),
+        lease_seconds=600,  # a run stops starting batches after CRM_CAMPAIGN_LAUNCH_SECONDS (240 s)
+    ),
+    JobSpec(
+        id="campaign_attribution",
+        func="app.jobs.campaign_attribution:run",
+        trigger="cron",
+        trigger_args={"hour": 3, "minute": 10},
+        description=_l("Attribute campaign responses and conversions (orders, plan changes, new lines)."),
+    ),
+    JobSpec(
+        id="kpi_refresh",
+        func="app.jobs.kpi_refresh:run",
+        trigger="interval",
+        trigger_args={"minutes": 10},
+        description=_l("Recompute the figures of the manager dashboard, customer analysis and churn factor pages."),
+        lease_seconds=900,
+    ),
+    JobSpec(
+        id="bulk_resume",
+        func="app.jobs.bulk_run:run",
+        trigger="interval",
+        trigger_args={"minutes": 1},
+        description=_l("Run the bulk actions still waiting a minute after they were confirmed (e.g. after a restart)."),
+        lease_seconds=3600,
+    ),
 )
 
 

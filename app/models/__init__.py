@@ -3,14 +3,19 @@
 from app.models.analytics import ChurnModelVersion, ChurnScore, SegmentSnapshot
 from app.models.audit_log import AuditLog
 from app.models.bill import Bill, BillLine
+from app.models.bulk_job import BulkJob
 from app.models.business_change import BusinessChange
+from app.models.campaign import Campaign, CampaignContact, CampaignLaunch
 from app.models.care import CareRule, CareTask
 from app.models.contact_log import ContactLog
 from app.models.customer import Customer
+from app.models.customer_alias import CustomerAlias
 from app.models.department import Department
 from app.models.hardening import AuditCheckpoint, FieldKeyCheck, LoginAttempt
+from app.models.import_job import ImportMapping, ImportRun
 from app.models.job import JobLease, JobRun
 from app.models.kb import KbArticle, KbArticleVersion, KbCategory, KbFeedback, KbToken
+from app.models.kpi import KpiSnapshot
 from app.models.lead import Lead
 from app.models.message import MessageTemplate, OutboxMessage
 from app.models.opportunity import Opportunity, OpportunityStageChange
@@ -18,9 +23,12 @@ from app.models.order import SalesOrder, SalesOrderLine
 from app.models.payment import Payment
 from app.models.plan import Plan
 from app.models.sales_playbook import PlaybookAction, PlaybookDone
+from app.models.saved_view import SavedView, SavedViewPin
 from app.models.sla import SlaPolicy, TicketSla
 from app.models.subscription import Subscription, SubscriptionVas
 from app.models.survey import Survey
+from app.models.tag import Tag, customer_tag  # noqa: F401 - the link table
+from app.models.team import Team
 from app.models.ticket import (
     Ticket,
     TicketAttachment,
@@ -38,7 +46,11 @@ __all__ = [
     "AuditLog",
     "Bill",
     "BillLine",
+    "BulkJob",
     "BusinessChange",
+    "Campaign",
+    "CampaignContact",
+    "CampaignLaunch",
     "CareRule",
     "CareTask",
     "ChurnModelVersion",
@@ -46,8 +58,11 @@ __all__ = [
     "ContactLog",
     "CrmUser",
     "Customer",
+    "CustomerAlias",
     "Department",
     "FieldKeyCheck",
+    "ImportMapping",
+    "ImportRun",
     "JobLease",
     "JobRun",
     "KbArticle",
@@ -55,6 +70,7 @@ __all__ = [
     "KbCategory",
     "KbFeedback",
     "KbToken",
+    "KpiSnapshot",
     "Lead",
     "LoginAttempt",
     "MessageTemplate",
@@ -67,11 +83,15 @@ __all__ = [
     "PlaybookDone",
     "SalesOrder",
     "SalesOrderLine",
+    "SavedView",
+    "SavedViewPin",
     "SegmentSnapshot",
     "SlaPolicy",
     "Subscription",
     "SubscriptionVas",
     "Survey",
+    "Team",
+    "Tag",
     "Ticket",
     "TicketAttachment",
     "TicketDepartmentTime",

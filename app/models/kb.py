@@ -41,6 +41,9 @@ class KbCategory(Model):
     children: Mapped[list[KbCategory]] = relationship("KbCategory", back_populates="parent",
                                                       order_by="KbCategory.sort_order")
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def label(self) -> str:
         from flask_babel import gettext

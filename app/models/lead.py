@@ -53,6 +53,7 @@ class Lead(TimestampMixin, Model):
         Index("ix_lead_status_score", "status", "priority_score"),
         Index("ix_lead_mobile", "mobile"),
         Index("ix_lead_id_number_bidx", "id_number_bidx"),
+        Index("ix_lead_customer_id", "customer_id"),
         Index("ix_lead_converted_at", "converted_at"),
         {"extend_existing": True},
     )

@@ -47,6 +47,7 @@ class SalesOrder(TimestampMixin, Model):
         Index("ix_sales_order_owner_state", "owner_id", "state"),
         Index("ix_sales_order_state", "state"),
         Index("ix_sales_order_opportunity", "opportunity_id"),
+        Index("ix_sales_order_customer_id", "customer_id"),
         {"extend_existing": True},
     )
 

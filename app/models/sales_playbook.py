@@ -27,6 +27,9 @@ class PlaybookAction(TimestampMixin, Model):
     discount_threshold: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         from flask_babel import gettext

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import TimestampMixin
@@ -28,7 +28,10 @@ class Subscription(TimestampMixin, Model):
     effective_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     expiry_date: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    # server_default: the seed bulk-loads rows without naming this column.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_subscription_customer_id", "customer_id"),
         Index("ix_subscription_expiry_date", "expiry_date"),

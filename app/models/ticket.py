@@ -174,6 +174,9 @@ class TicketRoutingRule(TimestampMixin, Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False)
     department: Mapped[Department] = relationship(Department)
     priority: Mapped[str | None] = mapped_column(String(8))  # None = keep the requested priority
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         from flask_babel import gettext

@@ -21,6 +21,8 @@ class Resource:
 
 RESOURCES: dict[str, Resource] = {
     "customers": Resource("CustomerModelView", "CustomerApi", "Customers"),
+    # Customer merge (issue 8.5): no menu entry, reached from the 360 page; back-office roles only.
+    "customer_merge": Resource("CustomerMergeView", None, None),
     "plans": Resource("PlanModelView", "PlanApi", "Plans"),
     "value_added_services": Resource("ValueAddedServiceModelView", "ValueAddedServiceApi", "Value-added services"),
     "subscriptions": Resource("SubscriptionModelView", "SubscriptionApi", "Subscriptions"),
@@ -35,6 +37,8 @@ RESOURCES: dict[str, Resource] = {
     "care_tasks": Resource("CareAgendaView", "CareTaskApi", "My follow-ups"),
     "care_team": Resource("CareTeamView", None, "Team follow-ups"),
     "care_rules": Resource("CareRuleModelView", "CareRuleApi", "Care rules"),
+    # Campaigns (营销活动, issue 5.6): managers define, launch and report; no row rule (all customers).
+    "campaigns": Resource("CampaignView", "CampaignApi", "Campaigns"),
     # Sales (销售, issue 3): rows scoped by access.scope_sales (Sales own rows, Managers all).
     "leads": Resource("LeadModelView", "LeadApi", "Leads"),
     "opportunities": Resource("OpportunityModelView", "OpportunityApi", "Opportunities"),
@@ -44,6 +48,10 @@ RESOURCES: dict[str, Resource] = {
     "sales_dashboard": Resource("SalesDashboardView", None, "Sales dashboard"),
     "sales_playbook": Resource("PlaybookActionModelView", None, "Stage playbook"),
     "lead_import": Resource(None, None, "Import leads"),  # menu link; the page is LeadModelView's (can_change)
+    # Imports (issue 8.1): upload → mapping → preview → run pages, one permission per kind.
+    "customer_import": Resource("CustomerImport", None, "Import customers"),
+    "lead_import_engine": Resource("LeadImport", None, None),
+    "plan_import": Resource("PlanImport", None, "Import plans"),
     # Messages (消息, issues 4.6 and 5.4): the outbox and the templates, for managers.
     "outbox": Resource("OutboxView", None, "Outbox"),
     "message_templates": Resource("MessageTemplateModelView", None, "Message templates"),
@@ -67,6 +75,16 @@ RESOURCES: dict[str, Resource] = {
     "analytics_segments": Resource("SegmentsView", None, "Value segments"),
     "churn_risk": Resource("ChurnRiskView", None, "Churn risk"),
     "sales_forecast": Resource("ForecastView", None, "Sales forecast"),
+    # Exports (issue 6.6): anonymised analytics export and the analytics charts' data.
+    "analytics_exports": Resource("AnalyticsExportView", None, "Anonymised export"),
+    # Team hierarchy (issue 8.3): the structure behind access.reach (team leads, department heads).
+    "teams": Resource("TeamModelView", None, "Teams"),
+    "team_members": Resource("TeamMemberModelView", None, "Team members"),
+    "department_structure": Resource("DepartmentStructureModelView", None, "Department structure"),
+    # Dashboards (issue 6.5): company-wide figures from pre-aggregated snapshots, for managers.
+    "manager_dashboard": Resource("ManagerDashboardView", None, "Manager dashboard"),
+    "customer_analysis": Resource("CustomerAnalysisView", None, "Customer analysis"),
+    "churn_factors": Resource("ChurnFactorsView", None, "Churn factors"),
 }
 
 MENU_CATEGORIES = {
@@ -82,8 +100,10 @@ MENU_CATEGORIES = {
     "care_tasks": "Care",
     "care_team": "Care",
     "care_rules": "Care",
+    "campaigns": "Care",
     "leads": "Sales", "opportunities": "Sales", "contact_logs": "Sales", "orders": "Sales", "sales_board": "Sales",
     "sales_dashboard": "Sales", "sales_playbook": "Sales", "lead_import": "Sales",
+    "customer_import": "Customer", "lead_import_engine": "Sales", "plan_import": "Business",
     "outbox": "Messages",
     "message_templates": "Messages",
     "kb_search": "Service",
@@ -99,6 +119,9 @@ MENU_CATEGORIES = {
     "analytics_segments": "Analytics",
     "churn_risk": "Analytics",
     "sales_forecast": "Analytics",
+    "analytics_exports": "Analytics",
+    "teams": "System", "team_members": "System", "department_structure": "System",
+    "manager_dashboard": "Analytics", "customer_analysis": "Analytics", "churn_factors": "Analytics",
 }
 
 MATRIX: dict[str, dict[str, str]] = {
@@ -109,19 +132,24 @@ MATRIX: dict[str, dict[str, str]] = {
         "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
         "audit_logs": "r",
         "care_tasks": "rw", "care_team": "rw", "care_rules": "rwd",
+        "campaigns": "rwd",
         "leads": "rw", "opportunities": "rw", "contact_logs": "rw", "orders": "rw", "sales_board": "r",
         "sales_dashboard": "r", "sales_playbook": "rwd", "lead_import": "rw",
+        "customer_merge": "rw",
+        "customer_import": "rw", "lead_import_engine": "rw", "plan_import": "rw",
         "outbox": "rw", "message_templates": "rwd", "message_preview": "rw",
         "ticket_desk": "rw", "ticket_new": "rw", "tickets": "rw", "ticket_routing_rules": "rwd",
         "sla_board": "r", "sla_policies": "rwd", "surveys": "r", "service_stats": "r",
-        "analytics_segments": "r", "churn_risk": "r", "sales_forecast": "r",
+        "analytics_segments": "r", "churn_risk": "r", "sales_forecast": "r", "analytics_exports": "r",
+        "teams": "rwd", "team_members": "rw", "department_structure": "rw",
+        "manager_dashboard": "rw", "customer_analysis": "rw", "churn_factors": "rw",
     },
     "Sales": {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "r",
         "subscription_vas": "r", "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "r",
         "business_changes": "r", "care_tasks": "rw",
         "leads": "rw", "opportunities": "rw", "contact_logs": "rw", "orders": "rw", "sales_board": "r",
-        "sales_playbook": "r", "lead_import": "rw",
+        "sales_playbook": "r", "lead_import": "rw", "lead_import_engine": "rw",
         "churn_risk": "r",
     },
     "Agent": {
@@ -136,11 +164,19 @@ MATRIX: dict[str, dict[str, str]] = {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "rw",
         "subscription_vas": "rwd",
         "usage_records": "r", "bills": "r", "bill_lines": "r", "payments": "rw", "business_changes": "r",
-        "care_tasks": "rw",
+        "care_tasks": "rw", "customer_merge": "rw",
+        "customer_import": "rw",
     },
 }
 # Roles that may reveal full personal data, one audited record at a time (grantable by an admin).
 REVEAL_ROLES = ("Manager", "Clerk")
+# `can_export` (issue 6.6: list and chart exports, always masked, audited): Managers export every list
+# they read; Sales export their own sales lists and customers (row rules keep them to their rows);
+# Agents and Clerks do not export.
+EXPORT_ROLES: dict[str, tuple[str, ...] | None] = {
+    "Manager": None,  # None: every resource the role reads
+    "Sales": ("customers", "leads", "opportunities", "contact_logs", "orders"),
+}
 
 # `can_change`: state changes a service performs on a record (change plan, suspend, resume).
 # A view or API only receives the permissions it actually offers (see `sync_roles`).
@@ -179,6 +215,10 @@ def permissions_for(role: str) -> list[tuple[str, str]]:
             pairs.append(("menu_access", res.menu))
             categories.add(MENU_CATEGORIES[name])
     pairs += [("menu_access", c) for c in sorted(categories)]
+    if role in EXPORT_ROLES:
+        allowed = EXPORT_ROLES[role]
+        pairs += [("can_export", RESOURCES[name].view) for name in MATRIX.get(role, {})
+                  if RESOURCES[name].view and (allowed is None or name in allowed)]
     if role in REVEAL_ROLES:
         pairs.append(("can_reveal", "Customer360"))
     return pairs

@@ -34,8 +34,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, create_engine, select, text
+from sqlalchemy import Connection, MetaData, Table, and_, create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.schema import sort_tables
 
 from app.extensions import db
 
@@ -89,6 +90,27 @@ def _reflect(conn: Connection) -> MetaData:
     meta = MetaData()
     meta.reflect(conn)
     return meta
+
+
+def _cycle_breakers() -> dict[str, set[str]]:
+    """Columns of the foreign keys the models mark `use_alter`: departments, users and teams point at each
+    other (a department's head, a user's department and team, a team's lead), so no table order puts every
+    parent first. Tables are ordered without these keys; restore fills these columns once every row is in."""
+    from flask_appbuilder import Model
+
+    out: dict[str, set[str]] = {}
+    for table in Model.metadata.tables.values():
+        for fkc in table.foreign_key_constraints:
+            if fkc.use_alter:
+                out.setdefault(table.name, set()).update(fkc.column_keys)
+    return out
+
+
+def _ordered_tables(meta: MetaData) -> list[Table]:
+    """Parents before children (the order a backup writes and a restore inserts in), cycles broken."""
+    breakers = _cycle_breakers()
+    return sort_tables(meta.tables.values(),
+                       skip_fn=lambda fk: fk.parent.name in breakers.get(fk.parent.table.name, set()))
 
 
 def table_checksums(conn: Connection) -> dict[str, dict[str, Any]]:
@@ -259,7 +281,7 @@ def _backup_logical(target: Path) -> tuple[dict, str | None]:
         with gzip.open(target, "wb") as out:
             # Markers are JSON objects, rows are arrays: the two can never be confused.
             out.write(_marker({"format": LOGICAL_FORMAT, "version": 1, "dialect": _dialect()}))
-            for table in meta.sorted_tables:  # parents before children: the order restore inserts in
+            for table in _ordered_tables(meta):  # parents before children: the order restore inserts in
                 out.write(_marker({"table": table.name, "columns": [c.name for c in table.columns]}))
                 digest = hashlib.sha256()
                 rows = 0
@@ -503,20 +525,31 @@ def _restore_logical(path: Path, manifest: dict[str, Any]) -> None:
     engine = db.engine
     with engine.begin() as conn:
         meta = _reflect(conn)
-        present = [t for t in meta.sorted_tables if t.name in manifest["tables"]]
+        present = [t for t in _ordered_tables(meta) if t.name in manifest["tables"]]
         missing = sorted(set(manifest["tables"]) - set(meta.tables))
         if missing:
             raise BackupError("the live database lacks tables the backup has: " + ", ".join(missing)
                               + " (run `crm init` first)")
+        breakers = _cycle_breakers()
+        for table in present:  # a cycle's keys first, so the deletes below meet no reference
+            if cols := breakers.get(table.name, set()) & set(table.c.keys()):
+                conn.execute(table.update().values(dict.fromkeys(cols)))
         for table in reversed(present):
             conn.execute(table.delete())
         table = None
         columns: list[str] = []
         decoders: list[Any] = []
         batch: list[dict[str, Any]] = []
+        later: list[tuple[Table, dict[str, Any], dict[str, Any]]] = []  # (table, primary key, cycle columns)
 
         def flush() -> None:
             if batch and table is not None:
+                cols = breakers.get(table.name, set()) & set(table.c.keys())
+                for row in batch if cols else ():
+                    values = {c: row[c] for c in cols if row.get(c) is not None}
+                    if values:
+                        later.append((table, {c.name: row[c.name] for c in table.primary_key}, values))
+                        row.update(dict.fromkeys(values))
                 conn.execute(table.insert(), batch)
                 batch.clear()
 
@@ -533,6 +566,8 @@ def _restore_logical(path: Path, manifest: dict[str, Any]) -> None:
             if len(batch) >= _BATCH:
                 flush()
         flush()
+        for target, key, values in later:  # every row is in: the cycle's references can point now
+            conn.execute(target.update().where(and_(*(target.c[k] == v for k, v in key.items()))).values(values))
         if engine.dialect.name == "postgresql":
             _reset_sequences(conn, present)
 

@@ -284,7 +284,8 @@ def my_open_tasks(actor: Actor) -> Any:
 def agenda(actor: Actor, tab: str, today: dt.date, limit: int = 200) -> list[CareTask]:
     stmt = (my_open_tasks(actor).where(_tab_condition(tab, today))
             .options(selectinload(CareTask.rule), selectinload(CareTask.customer).selectinload(Customer.plan))
-            .order_by(CareTask.due_date, CareTask.priority.desc(), CareTask.id).limit(limit))
+            # "high" sorts before "normal": ascending puts urgent tasks first (ix_care_task_agenda's order).
+            .order_by(CareTask.due_date, CareTask.priority, CareTask.id).limit(limit))
     return list(db.session.execute(stmt).scalars())
 
 

@@ -17,9 +17,9 @@ from app.models.contact_log import CONTACT_METHODS, ContactLog
 from app.security.access import scope_sales
 from app.services import audit, customers, leads, opportunities
 from app.services.actor import Actor
-from app.services.errors import Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound
 from app.services.sales import with_ids
-from app.services.validation import FieldError, check_choice, check_date, check_id, check_text
+from app.services.validation import FieldError, check_choice, check_date, check_id, check_text, check_version
 
 TARGETS = ("lead_id", "opportunity_id", "customer_id")
 EDITABLE = ("method", "content", "feedback", "next_step")
@@ -121,6 +121,8 @@ def _follow_up(log: ContactLog, lead: Any, opp: Any, customer: Any, actor: Actor
 
 def update(log_id: Any, data: dict[str, Any], actor: Actor, version: Any = None) -> ContactLog:
     log = get(log_id, actor)
+    if check_version(version) not in (None, log.version):  # edited elsewhere since it was opened
+        raise Conflict(current={k: str(getattr(log, k) or "") for k in EDITABLE if k in data})
     errors: dict[str, str] = {}
     changed: dict[str, Any] = {}
     specs = {"method": lambda v: check_choice(v, CONTACT_METHODS),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
+import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ from app.services.errors import Invalid
 FORMATS = ("csv", "xlsx")
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection, OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset("".join(_FORMULA_START))
 _MIME = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -56,6 +58,13 @@ def safe_cell(value: Any) -> Any:
 
 
 def _csv_value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:  # the common case first: only text can carry a formula
+        return "'" + value if value and value[0] in _FORMULA_CHARS else value
+    if value is None:
+        return ""
+    if kind is int:
+        return str(value)
     value = safe_cell(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
@@ -70,8 +79,10 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], chunk_rows: i
     writer = csv.writer(buf)
     buf.write("\ufeff")
     writer.writerow([_csv_value(h) for h in header])
+    fc, convert = _FORMULA_CHARS, _csv_value
     for n, row in enumerate(rows, start=1):
-        writer.writerow([_csv_value(v) for v in row])
+        # Plain text that cannot be a formula is the common cell: written as is, without a call.
+        writer.writerow([v if type(v) is str and not (v and v[0] in fc) else convert(v) for v in row])
         if n % chunk_rows == 0:
             yield buf.getvalue().encode("utf-8")
             buf.seek(0)
@@ -79,42 +90,188 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], chunk_rows: i
     yield buf.getvalue().encode("utf-8")
 
 
-def _xlsx_value(value: Any) -> Any:
-    value = safe_cell(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.replace(tzinfo=None)
-    return value
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+# Characters XML 1.0 cannot carry at all (a spreadsheet would refuse the file): dropped.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_STYLE_DATE, _STYLE_DATETIME = 1, 2
+
+
+_XML_SPECIAL = re.compile("[&<>\"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    if _XML_SPECIAL.search(text) is None:  # the common case: nothing to escape
+        return text
+    return _XML_ILLEGAL.sub("", text).translate(_XML_ESCAPES)
+
+
+_EMPTY_CELL = "<c/>"
+_STR_CELL_OPEN = '<c t="inlineStr"><is><t xml:space="preserve">'
+_STR_CELL_CLOSE = "</t></is></c>"
+
+
+def _xlsx_cell(value: Any) -> str:
+    """One `<c>` element; positions are implicit (cells are written in order, none skipped)."""
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return _EMPTY_CELL
+        if value[0] in _FORMULA_CHARS:
+            value = "'" + value
+        return '<c t="inlineStr"><is><t xml:space="preserve">' + _xml_text(value) + "</t></is></c>"
+    if value is None:
+        return _EMPTY_CELL
+    if kind is int or kind is Decimal:
+        return f"<c><v>{value}</v></c>"
+    if kind is float:
+        return _EMPTY_CELL if value != value else f"<c><v>{value!r}</v></c>"  # NaN has no cell form
+    if kind is bool:
+        return f"<c><v>{int(value)}</v></c>"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
+        return f'<c s="{_STYLE_DATETIME}"><v>{serial!r}</v></c>'
+    if isinstance(value, date):
+        return f'<c s="{_STYLE_DATE}"><v>{(value - _EXCEL_EPOCH.date()).days}</v></c>'
+    if isinstance(value, (int, float, Decimal)):
+        return f"<c><v>{value}</v></c>"
+    return _xlsx_cell(str(value))
+
+
+class _Sink:
+    """A write-only file for `zipfile`: collects the bytes written since the last `drain()`.
+
+    `zipfile` writes to an unseekable file with data descriptors, so the archive can be sent while
+    it is being written: nothing of it is kept beyond one chunk.
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        self.size = 0
+        return out
+
+
+_XLSX_STATIC = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        'Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+        'Target="styles.xml"/></Relationships>'
+    ),
+    # Style 1: date (built-in format 14), style 2: date and time (format 22).
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="22" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    ),
+}
+
+
+def _workbook_xml(sheet: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<sheets><sheet name="{_xml_text(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
 
 
 def iter_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "export",
               chunk: int = 1 << 16) -> Iterator[bytes]:
-    """An XLSX workbook written row by row (openpyxl write-only mode) to a temporary file, then streamed.
+    """An XLSX workbook (one sheet, inline strings) written row by row and sent as it is written.
 
-    Write-only mode keeps memory flat whatever the row count; the file is removed when streamed.
+    The sheet XML goes through a deflate stream into an unseekable zip, drained every `chunk`
+    bytes: memory stays flat whatever the row count, and the first bytes leave before the last
+    row is read. (openpyxl's write-only mode managed a few thousand rows a second here; this
+    writer is an order of magnitude faster and openpyxl reads its files.)
     """
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=sheet[:31] or "export")
-    ws.append([str(h) for h in header])
-    for row in rows:
-        ws.append([_xlsx_value(v) for v in row])
-    with tempfile.TemporaryFile(suffix=".xlsx") as fh:
-        wb.save(fh)
-        fh.seek(0)
-        while True:
-            data = fh.read(chunk)
-            if not data:
-                break
-            yield data
+    sink = _Sink()
+    name = _XML_ILLEGAL.sub("", sheet)[:31].translate(str.maketrans("", "", "[]:*?/\\")) or "export"
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for part, text in _XLSX_STATIC.items():
+            zf.writestr(part, text)
+        zf.writestr("xl/workbook.xml", _workbook_xml(name))
+        yield sink.drain()
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                     b"<sheetData>")
+            fh.write(("<row>" + "".join(_xlsx_cell(str(h)) for h in header) + "</row>").encode("utf-8"))
+            buf: list[str] = []
+            fc, special, cell = _FORMULA_CHARS, _XML_SPECIAL.search, _xlsx_cell
+            for row in rows:
+                buf.append("<row>" + "".join([
+                    # Inline fast path for plain text (the common cell); everything else via _xlsx_cell.
+                    _STR_CELL_OPEN + v + _STR_CELL_CLOSE
+                    if type(v) is str and v and v[0] not in fc and special(v) is None else cell(v)
+                    for v in row]) + "</row>")
+                if len(buf) >= 500:
+                    fh.write("".join(buf).encode("utf-8"))
+                    buf.clear()
+                    if sink.size >= chunk:
+                        yield sink.drain()
+            fh.write("".join(buf).encode("utf-8"))
+            fh.write(b"</sheetData></worksheet>")
+    yield sink.drain()
 
 
 def export_response(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
                     sheet: str = "export") -> Response:
     """A streamed download of `rows` as `filename.csv` or `filename.xlsx` (format already checked)."""
     body = iter_csv(header, rows) if fmt == "csv" else iter_xlsx(header, rows, sheet=sheet)
+    return file_response(fmt, filename, body)
+
+
+def file_response(fmt: str, filename: str, body: Iterable[bytes]) -> Response:
+    """The download headers around an already encoded body (bytes chunks, sent as produced)."""
     name = f"{filename}.{fmt}"
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
     resp = Response(body, mimetype=_MIME[fmt].split(";")[0], content_type=_MIME[fmt])

@@ -30,7 +30,7 @@ from app.security.access import is_kb_writer, scope_kb_articles
 from app.services import audit, kb_search
 from app.services.actor import SYSTEM, Actor
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from app.services.validation import FieldError, check_bool, check_id, check_int, check_text
+from app.services.validation import FieldError, check_bool, check_id, check_int, check_text, check_version
 
 STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "archived": _l("Archived")}
 STATUS_CHOICES = [(k, v) for k, v in STATUS_LABELS.items()]
@@ -211,6 +211,8 @@ def update_category(category_id: int, data: dict[str, Any], actor: Actor, versio
     category = db.session.get(KbCategory, category_id)
     if category is None:
         raise NotFound()
+    if check_version(version) not in (None, category.version):  # another writer saved it meanwhile
+        raise Conflict(current={k: str(getattr(category, k)) for k in CATEGORY_FIELDS if k in data})
     values = _clean_category({k: v for k, v in data.items() if k in (*CATEGORY_FIELDS, "parent")}, category)
     changed = {k: v for k, v in values.items() if getattr(category, k) != v}
     if changed:

@@ -10,9 +10,10 @@ Rotation, in batches, resumable: `crm keys rotate --new-key NEW` run with the cu
 CRM_FIELD_KEY re-encrypts every registered field (ENCRYPTED_FIELDS) with NEW and recomputes its blind
 index (the index is keyed by the field key), committing each batch; rows already under NEW are skipped,
 so an interrupted rotation is simply run again. At the end the key check and the audit checkpoint's
-signature move to NEW. Then restart every process with CRM_FIELD_KEY=NEW (and, until you have run
-`crm keys rotate --new-key NEW` once more after the restart to catch rows written in between,
-CRM_FIELD_KEYS_OLD=OLD). Until the restart, old processes refuse nothing but exact ID-number
+signature move to NEW. Then restart every process with CRM_FIELD_KEY=NEW and CRM_FIELD_KEYS_OLD=OLD,
+and run `crm keys rotate --new-key NEW` once more with those settings: the catch-up run re-encrypts the
+rows that processes still on OLD wrote in between (NEW being the current key is then no error), after
+which CRM_FIELD_KEYS_OLD can go. Until the restart, old processes refuse nothing but exact ID-number
 search misses rotated rows: rotate in a quiet hour.
 """
 
@@ -104,8 +105,13 @@ def rotate(new_key_b64: str, batch_size: int = 1000, progress=None) -> RotationR
     current = cipher()
     new = FieldCipher(new_key_b64.strip())
     probe = new.encrypt(CHECK_PLAINTEXT, CHECK_CONTEXT)
-    if current.decrypts_with_current_key(probe, CHECK_CONTEXT):
-        raise FieldKeyError("the new key is the current CRM_FIELD_KEY; nothing to rotate")
+    if current.decrypts_with_current_key(probe, CHECK_CONTEXT) and len(current.derived_keys(b"probe")) == 1:
+        # NEW is already the current key and no old key is configured: nothing could be decrypted
+        # that is not already under NEW. (With CRM_FIELD_KEYS_OLD set, this is the catch-up run
+        # after the restart: rows that processes still on the old key wrote are re-encrypted.)
+        raise FieldKeyError("the new key is the current CRM_FIELD_KEY; nothing to rotate. To re-encrypt rows "
+                            "written with the old key after a rotation, run with CRM_FIELD_KEY=NEW and "
+                            "CRM_FIELD_KEYS_OLD=OLD")
     result = RotationResult(0, 0, 0)
     for field in ENCRYPTED_FIELDS:
         _rotate_field(field, current, new, max(1, batch_size), result, progress)

@@ -17,8 +17,16 @@ from app.models.opportunity import OPEN_STAGES, Opportunity
 from app.models.sales_playbook import PlaybookAction, PlaybookDone
 from app.services import audit, opportunities
 from app.services.actor import SYSTEM, Actor
-from app.services.errors import Forbidden, Invalid, NotFound
-from app.services.validation import FieldError, check_bool, check_choice, check_id, check_int, check_text
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.validation import (
+    FieldError,
+    check_bool,
+    check_choice,
+    check_id,
+    check_int,
+    check_text,
+    check_version,
+)
 from app.timefmt import to_local
 
 # Shipped defaults (English msgids; pages translate them). Created once, never overwritten.
@@ -178,6 +186,8 @@ def update(action_id: Any, data: dict[str, Any], actor: Actor, version: Any = No
     action = db.session.get(PlaybookAction, pk) if pk is not None else None
     if action is None:
         raise NotFound()
+    if check_version(version) not in (None, action.version):  # another manager saved it meanwhile
+        raise Conflict(current={k: str(getattr(action, k)) for k in FIELDS if k in data})
     values = _clean({k: v for k, v in data.items() if k in FIELDS}, action)
     for k, v in values.items():
         setattr(action, k, v)

@@ -16,9 +16,9 @@ from app.models.subscription import Subscription, SubscriptionVas
 from app.models.vas import ValueAddedService
 from app.services import audit, customers
 from app.services.actor import Actor
-from app.services.errors import Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound
 from app.services.masking import mask_mobile
-from app.services.validation import FieldError, check_date, check_mobile
+from app.services.validation import FieldError, check_date, check_mobile, check_version
 
 
 def first_of_next_month(day: dt.date) -> dt.date:
@@ -87,10 +87,17 @@ def get(subscription_id: int, actor: Actor) -> Subscription:
     return sub
 
 
+def _check_version(sub: Subscription, version: Any) -> None:
+    """A change made on a stale view of the line (someone changed it since) is a Conflict."""
+    if check_version(version) not in (None, sub.version):
+        raise Conflict(current={"plan": str(sub.plan), "status": sub.status})
+
+
 def change_plan(subscription_id: int, plan_id: Any, actor: Actor, reason: str | None = None,
-                today: dt.date | None = None) -> Subscription:
+                today: dt.date | None = None, version: Any = None) -> Subscription:
     """Plan changes take effect from the next billing month; the change records that date."""
     sub = get(subscription_id, actor)
+    _check_version(sub, version)
     plan = _plan(plan_id)
     if sub.status != "active":
         raise Invalid({"plan_id": _("Only an active line can change plan.")})
@@ -106,12 +113,14 @@ def change_plan(subscription_id: int, plan_id: Any, actor: Actor, reason: str | 
     return sub
 
 
-def set_status(subscription_id: int, status: str, actor: Actor, reason: str | None = None) -> Subscription:
+def set_status(subscription_id: int, status: str, actor: Actor, reason: str | None = None,
+               version: Any = None) -> Subscription:
     """Suspend (停机), resume (复机) or terminate (销户) a line."""
     kinds = {"suspended": "suspend", "active": "resume", "terminated": "close"}
     if status not in kinds:
         raise Invalid({"status": _("Not a valid choice: %(value)s.", value=status)})
     sub = get(subscription_id, actor)
+    _check_version(sub, version)
     if sub.status == status or sub.status == "terminated":
         raise Invalid({"status": _("The line cannot move from %(old)s to %(new)s.", old=sub.status, new=status)})
     before = {"status": sub.status}

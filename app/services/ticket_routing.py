@@ -27,8 +27,8 @@ from app.models.ticket import PRIORITIES, TYPES, Ticket, TicketRoutingRule
 from app.models.user import CrmUser
 from app.services import audit
 from app.services.actor import SYSTEM, Actor
-from app.services.errors import Invalid, NotFound
-from app.services.validation import FieldError, check_bool, check_choice, check_int, check_text
+from app.services.errors import Conflict, Invalid, NotFound
+from app.services.validation import FieldError, check_bool, check_choice, check_int, check_text, check_version
 
 DEFAULT_DEPARTMENT = "customer-service"
 # Statuses that count as work in an agent's hands.
@@ -203,6 +203,8 @@ def update_rule(rule_id: int, data: dict[str, Any], actor: Actor, version: Any =
     rule = db.session.get(TicketRoutingRule, rule_id)
     if rule is None:
         raise NotFound()
+    if check_version(version) not in (None, rule.version):  # another manager saved it meanwhile
+        raise Conflict(current={k: str(getattr(rule, k)) for k in data if hasattr(TicketRoutingRule, k)})
     values = _clean(data, rule)
     for key, value in values.items():
         setattr(rule, key, value)

@@ -228,7 +228,7 @@ def check_int(value: object, *, required: bool = True, minimum: int | None = Non
         raise FieldError(_("Must be a whole number."))
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
         raise FieldError(_("Must be a whole number.")) from None
     if minimum is not None and maximum is not None and not minimum <= number <= maximum:
         raise FieldError(_("Must be between %(lo)d and %(hi)d.", lo=minimum, hi=maximum))
@@ -248,5 +248,5 @@ def check_version(value: object) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
         raise Invalid({"version": _("Not a valid version: %(value)s.", value=value)}) from None

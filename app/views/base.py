@@ -22,6 +22,7 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
 from app.errors import is_bad_value
@@ -30,7 +31,7 @@ from app.security.current import current_actor
 from app.services.errors import Conflict, CrmError, Invalid
 from app.views.list_export import ExportableListMixin
 from app.views.list_tools import ListToolsMixin
-from app.views.schemas import CrmModel2SchemaConverter
+from app.views.schemas import CrmModel2SchemaConverter, fix_api_spec
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +134,14 @@ class ServiceModelView(ExportableListMixin, ListToolsMixin, ModelView):
                 try:
                     self.writes.update(int(pk), form_data(form, fields), current_actor(),
                                        version=form.version.data or None)
-                except Conflict as exc:
+                except (Conflict, StaleDataError) as exc:  # StaleDataError: lost the race at commit
                     db.session.rollback()
                     # Keep what the user typed; show what the other person saved; the next save
                     # is a deliberate overwrite, so it carries the current version.
                     fresh = self.datamodel.get(pk, self._base_filters)
                     form.version.data = fresh.version if fresh is not None else ""
-                    details = "; ".join(f"{self.label_columns.get(k, k)}: {v}" for k, v in exc.current.items())
+                    current = getattr(exc, "current", {})
+                    details = "; ".join(f"{self.label_columns.get(k, k)}: {v}" for k, v in current.items())
                     flash(_("Someone else saved this record while you were editing. Their values: %(details)s. "
                             "Your changes are still on the form: check them and save again to overwrite.",
                             details=details), "warning")
@@ -220,6 +222,10 @@ class ServiceModelApi(ModelRestApi):
                 if isinstance(number, int) and number < 0:
                     return self.response_400(message=f"{key} must not be negative")
         return None
+
+    def add_api_spec(self, api_spec: Any) -> None:
+        super().add_api_spec(api_spec)
+        fix_api_spec(api_spec, self)
 
     def _get_field_info(self, field: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # FAB translates `description_columns.get(name, "")`, and gettext("") is the catalogue's
@@ -308,9 +314,10 @@ class ServiceModelApi(ModelRestApi):
         version = body.pop("version", None)
         try:
             item = self.writes.update(pk, body, current_actor(), version=version)
-        except Conflict as exc:
+        except (Conflict, StaleDataError) as exc:  # StaleDataError: another writer won the race at commit
             db.session.rollback()
-            return self.response(409, message=str(exc.message), current=exc.current)
+            conflict = exc if isinstance(exc, Conflict) else Conflict()
+            return self.response(409, message=str(conflict.message), current=conflict.current)
         except CrmError as exc:
             return crm_error_response(self, exc)
         return self._render(200, item)

@@ -23,7 +23,7 @@ from app.labels import (
 from app.models.customer import Customer
 from app.security.access import scope_customers
 from app.security.current import current_actor
-from app.services import customer360, customers
+from app.services import customer360, customer_merge, customers
 from app.services.errors import CrmError, NotFound
 from app.services.validation import FieldError, check_id_number
 
@@ -41,6 +41,11 @@ class Customer360View(BaseView):
         try:
             data = customer360.load(pk, actor)
         except NotFound:
+            # A merged customer's old id leads to the customer it was merged into (alias).
+            survivor = customer_merge.resolve_alias(pk, actor)
+            if survivor is not None:
+                flash(_("Customer #%(old)d was merged into this customer.", old=pk), "info")
+                return redirect(url_for("Customer360View.show", pk=survivor))
             return self.render_template("crm/not_found.html"), 404
         # Remembered as the page to return to after Edit → Save or a language switch.
         self.update_redirect()
@@ -48,6 +53,7 @@ class Customer360View(BaseView):
             "crm/customer360.html",
             d=data,
             can_reveal=actor.can("can_reveal"),
+            can_merge=self.appbuilder.sm.has_access("can_change", "CustomerMergeView"),
             label_of=label_of,
             choices={
                 "gender": GENDER_CHOICES,

@@ -22,7 +22,7 @@ from app.models.subscription import Subscription, SubscriptionVas
 from app.security.access import CustomerAccessFilter
 from app.security.current import current_actor
 from app.services import subscriptions
-from app.services.errors import CrmError, Invalid, NotFound
+from app.services.errors import Conflict, CrmError, Invalid, NotFound
 from app.services.masking import mask_mobile
 from app.views.base import ServiceModelApi, ServiceModelView, Writes, crm_error_response
 from app.views.datamodel import CrmSQLAInterface
@@ -85,10 +85,20 @@ class SubscriptionModelView(ServiceModelView):
             return self.render_template("crm/not_found.html"), 404
         plans = db.session.execute(select(Plan).where(Plan.active.is_(True)).order_by(Plan.monthly_fee)).scalars()
         errors: dict[str, list[str]] = {}
+        version = request.form.get("version") or line.version  # what the user saw: kept across a failed save
         if request.method == "POST":
             try:
                 subscriptions.change_plan(pk, request.form.get("plan_id"), current_actor(),
-                                          reason=(request.form.get("reason") or "").strip()[:255] or None)
+                                          reason=(request.form.get("reason") or "").strip()[:255] or None,
+                                          version=request.form.get("version"))
+            except Conflict as exc:
+                db.session.rollback()
+                # Keep the user's choice on the form; the page shows the line as it is now.
+                flash(_("Someone else changed this line while you were editing. Now: %(details)s. "
+                        "Your choice is still on the form: check it and save again.",
+                        details="; ".join(f"{k}: {v}" for k, v in exc.current.items())), "warning")
+                line = self._line_or_404(pk)
+                version = line.version  # the next save is a deliberate overwrite
             except Invalid as exc:
                 db.session.rollback()
                 errors = exc.errors
@@ -99,7 +109,7 @@ class SubscriptionModelView(ServiceModelView):
                 flash(_("Plan changed; it takes effect from the next billing month."), "success")
                 return redirect(url_for("Customer360View.show", pk=line.customer_id))
         return self.render_template("crm/change_plan.html", line=line, plans=list(plans), errors=errors,
-                                    form=request.form)
+                                    form=request.form, version=version)
 
     @expose("/<int:pk>/status/<status>", methods=["POST"])
     @has_access
@@ -110,7 +120,8 @@ class SubscriptionModelView(ServiceModelView):
             return self.render_template("crm/not_found.html"), 404
         try:
             subscriptions.set_status(pk, status, current_actor(),
-                                     reason=(request.form.get("reason") or "").strip()[:255] or None)
+                                     reason=(request.form.get("reason") or "").strip()[:255] or None,
+                                     version=request.form.get("version"))
         except CrmError as exc:
             db.session.rollback()
             flash(exc.text(), "danger")
@@ -122,11 +133,13 @@ class SubscriptionModelView(ServiceModelView):
 class ChangePlanSchema(Schema):
     plan_id = fields.Integer(required=True)
     reason = fields.String(load_default=None, validate=lambda s: len(s) <= 255)
+    version = fields.Integer(load_default=None)  # the line's version the client read (optimistic lock)
 
 
 class ChangeStatusSchema(Schema):
     status = fields.String(required=True)
     reason = fields.String(load_default=None, validate=lambda s: len(s) <= 255)
+    version = fields.Integer(load_default=None)
 
 
 class SubscriptionApi(ServiceModelApi):
@@ -160,6 +173,9 @@ class SubscriptionApi(ServiceModelApi):
         except NotFound:
             db.session.rollback()
             return self.response_404()
+        except Conflict as exc:
+            db.session.rollback()
+            return self.response(409, message=str(exc.message), current=exc.current)
         except CrmError as exc:
             return crm_error_response(self, exc)
         return self._render(200, line)
@@ -186,6 +202,7 @@ class SubscriptionApi(ServiceModelApi):
                   properties:
                     plan_id: {type: integer}
                     reason: {type: string}
+                    version: {type: integer}
           responses:
             200:
               description: The line after the change
@@ -197,7 +214,7 @@ class SubscriptionApi(ServiceModelApi):
               $ref: '#/components/responses/422'
         """
         return self._call(pk, ChangePlanSchema(), lambda pk, d, a: subscriptions.change_plan(
-            pk, d["plan_id"], a, reason=d.get("reason")))
+            pk, d["plan_id"], a, reason=d.get("reason"), version=d.get("version")))
 
     @expose("/<int:pk>/change_status", methods=["POST"])
     @protect()
@@ -221,6 +238,7 @@ class SubscriptionApi(ServiceModelApi):
                   properties:
                     status: {type: string, enum: [active, suspended, terminated]}
                     reason: {type: string}
+                    version: {type: integer}
           responses:
             200:
               description: The line after the change
@@ -232,4 +250,4 @@ class SubscriptionApi(ServiceModelApi):
               $ref: '#/components/responses/422'
         """
         return self._call(pk, ChangeStatusSchema(), lambda pk, d, a: subscriptions.set_status(
-            pk, d["status"], a, reason=d.get("reason")))
+            pk, d["status"], a, reason=d.get("reason"), version=d.get("version")))

@@ -132,3 +132,15 @@ def test_care_menu(as_user):
     assert "/care/" in html and "/care-rules/" not in html
     manager = as_user("manager").get("/care/").get_data(as_text=True)
     assert "/care/team/" in manager and "/care-rules/list/" in manager
+
+
+def test_agenda_lists_high_priority_tasks_first_within_a_day(app, as_user, agenda_data):
+    with app.app_context():
+        c = db.session.get(CareTask, agenda_data["today"]).customer
+        urgent = add_task(c, "plan_expiry_reminder", TODAY, "sales1", key="exp:2026-03-17:7")
+        urgent.priority = "high"
+        db.session.commit()
+        urgent_id = urgent.id
+    html = as_user("sales1").get("/care/").get_data(as_text=True)
+    order = [int(x) for x in re.findall(r'crm-care-task" data-task-id="(\d+)"', html)]
+    assert order == [urgent_id, agenda_data["today"]]

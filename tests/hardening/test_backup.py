@@ -7,13 +7,15 @@ import json
 import shutil
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models.bill import BillLine
 from app.models.customer import Customer
+from app.models.department import Department
+from app.models.user import CrmUser
 from app.services import backup as backups
-from app.services import customers
+from app.services import customers, teams
 from tests.browser.data import make_rich_customer
 from tests.factories import customer_data
 
@@ -30,7 +32,17 @@ def seeded(ctx, actor):  # noqa: ANN001, ANN201
     first = make_rich_customer(clerk, mobile="13912340001", months=3)
     make_rich_customer(clerk, mobile="13912340002", months=2, seed=9)
     customers.update(first.id, {"address": "上海市浦东新区世纪大道100号"}, clerk, version=first.version)
-    return clerk
+    # Departments, users and teams point at each other (a head, a user's department and team, a lead):
+    # no table order puts every parent first, and a restore must still put them all back.
+    manager, lead = actor("manager"), actor("sales1")
+    dept = db.session.execute(select(Department).where(Department.code == "sales")).scalar_one()
+    teams.create_team({"name": "备份测试组", "department_id": dept.id, "lead_user_id": lead.id}, manager)
+    teams.update_department(dept.id, {"head_user_id": lead.id}, manager)
+    yield clerk
+    db.session.rollback()
+    db.session.execute(update(Department).values(head_user_id=None))
+    db.session.execute(update(CrmUser).values(team_id=None))
+    db.session.commit()
 
 
 def _mutate(clerk) -> None:  # noqa: ANN001
@@ -64,6 +76,8 @@ def test_backup_mutate_restore_gives_back_every_table(seeded, tmp_path, kind):
     # The restored data is usable: the customer's encrypted ID number still decrypts.
     c = db.session.execute(select(Customer).order_by(Customer.id)).scalars().first()
     assert c.address == "上海市浦东新区世纪大道100号" and len(customers.reveal_value(c)) == 18
+    head = db.session.execute(select(Department.head_user_id).where(Department.code == "sales")).scalar()
+    assert head is not None and db.session.get(CrmUser, head).team.lead_user_id == head
 
 
 def test_corrupt_or_mismatched_files_are_refused_and_nothing_changes(seeded, tmp_path, app):

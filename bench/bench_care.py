@@ -1,0 +1,171 @@
+"""Daily care run benchmark (issue 5.9): one day of `care.run_daily` over the whole database, then
+the agenda pages' timings. Target: ≤ 60 s for 1,000,000 customers on PostgreSQL; pages ≤ 100 ms.
+
+Against an existing database (DATABASE_URL; the schema must be current: `crm init` first):
+
+    CRM_INSTANCE_DIR=/tmp/bench/instance \\
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench \\
+        .venv/bin/python bench/bench_care.py --username admin --password '…' --repeat 20
+
+It WRITES: the day's care tasks (and queued care messages), and the rules' watermark. By default
+each enabled rule is set to have covered the day before `--day` (default: today), so the run
+evaluates exactly one day, the daily job's normal work; `--keep-watermark` leaves the rules as
+they are (then a first run may catch up to 31 days). The same day is then run a second time: that
+rerun must create nothing (exactly once) and shows the cost of re-checking the unique keys.
+
+Pages are timed through the Flask test client signed in as `--username`: My follow-ups (three
+tabs; the signed-in user's own tasks) and the team page. Because the admin usually has no tasks of
+their own, the agenda queries are also timed at the service level for the user with the most open
+tasks (`care.agenda` / `tab_counts` / `month_calendar`, which are what the page runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench import SqlTimer, _percentile  # noqa: E402 - bench/bench.py, after the path is set
+
+PAGES = (
+    ("My follow-ups: today", "/care/?tab=today"),
+    ("My follow-ups: overdue", "/care/?tab=overdue"),
+    ("My follow-ups: next 7 days", "/care/?tab=week"),
+    ("Team follow-ups", "/care/team/"),
+)
+
+
+def _timed(fn, repeat: int) -> tuple[float, float]:  # noqa: ANN001
+    walls = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        walls.append((time.perf_counter() - started) * 1000)
+    return _percentile(walls, 0.5), _percentile(walls, 0.95)
+
+
+def main() -> int:  # noqa: PLR0915 - a linear script
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--day", help="business day to run (YYYY-MM-DD); default today")
+    parser.add_argument("--keep-watermark", action="store_true")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--username", default="admin")
+    parser.add_argument("--password", default=os.environ.get("CRM_BENCH_PASSWORD", ""))
+    parser.add_argument("--no-pages", action="store_true")
+    args = parser.parse_args()
+    if not args.database_url:
+        parser.error("set --database-url or DATABASE_URL")
+    url = args.database_url
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("CRM_SCHEDULER", "off")
+
+    from sqlalchemy import func, select, update
+
+    from app import create_app
+    from app.extensions import db
+    from app.models.base import utcnow
+    from app.models.care import CareRule, CareTask
+    from app.models.customer import Customer
+    from app.models.user import CrmUser
+    from app.services import care
+    from app.services.actor import Actor
+
+    app = create_app({"WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        now = utcnow()
+        day = dt.date.fromisoformat(args.day) if args.day else care.business_date(now)
+        customers = db.session.execute(select(func.count()).select_from(Customer)).scalar() or 0
+        dialect = db.engine.dialect.name
+        enabled = db.session.execute(select(func.count()).select_from(CareRule).where(CareRule.enabled.is_(True))
+                                     ).scalar()
+        print(f"{customers:,} customers on {dialect}; {enabled} enabled care rules; day {day}", flush=True)
+        if not args.keep_watermark:
+            db.session.execute(update(CareRule).values(covered_through=day - dt.timedelta(days=1))
+                               .execution_options(synchronize_session=False))
+            db.session.commit()
+        before = db.session.execute(select(func.count()).select_from(CareTask)).scalar()
+        started = time.perf_counter()
+        first = care.run_daily(now, today=day)
+        first_s = time.perf_counter() - started
+        print(f"care run: {first_s:.1f} s, {first.as_dict()}", flush=True)
+        started = time.perf_counter()
+        again = care.run_daily(now, today=day)
+        again_s = time.perf_counter() - started
+        print(f"rerun of the same day: {again_s:.1f} s, {again.as_dict()}", flush=True)
+        after = db.session.execute(select(func.count()).select_from(CareTask)).scalar()
+
+        busiest = db.session.execute(
+            select(CareTask.assignee_id, func.count()).where(CareTask.status == "open",
+                                                             CareTask.assignee_id.is_not(None))
+            .group_by(CareTask.assignee_id).order_by(func.count().desc()).limit(1)).first()
+        service_rows = []
+        if busiest is not None:
+            user = db.session.get(CrmUser, busiest[0])
+            actor = Actor(id=user.id, username=user.username, roles=frozenset(r.name for r in user.roles))
+            for tab in care.TABS:
+                p50, p95 = _timed(lambda tab=tab: care.agenda(actor, tab, day), args.repeat)
+                service_rows.append((f"care.agenda({tab})", p50, p95))
+            service_rows.append(("care.tab_counts", *_timed(lambda: care.tab_counts(actor, day), args.repeat)))
+            service_rows.append(("care.month_calendar",
+                                 *_timed(lambda: care.month_calendar(actor, day), args.repeat)))
+            db.session.rollback()
+        timer = SqlTimer(db.engine)
+
+    page_rows = []
+    if not args.no_pages:
+        client = app.test_client()
+        resp = client.post("/login/", data={"username": args.username, "password": args.password})
+        if resp.status_code != 302 or "/login" in resp.headers.get("Location", ""):
+            print(f"could not sign in as {args.username}", file=sys.stderr)
+            return 1
+        for label, path in PAGES:
+            first_resp = client.get(path)  # warm-up: templates compiled, permissions cached
+            if first_resp.status_code != 200:
+                print(f"{path}: HTTP {first_resp.status_code}", file=sys.stderr)
+                continue
+            walls, sqls = [], []
+            for _ in range(args.repeat):
+                timer.reset()
+                started = time.perf_counter()
+                resp = client.get(path)
+                walls.append((time.perf_counter() - started) * 1000)
+                sqls.append(timer.total * 1000)
+            page_rows.append((label, path, _percentile(walls, 0.5), _percentile(walls, 0.95), statistics.median(sqls)))
+
+    print()
+    print(f"Daily care run, {customers:,} customers, {dialect}, day {day}:")
+    print()
+    print("| run | s | tasks created | messages queued | target |")
+    print("|---|---:|---:|---:|---|")
+    print(f"| first run of the day | {first_s:.1f} | {first.created:,} | {first.messages:,} | "
+          f"{'✓' if first_s <= 60 else '✗'} ≤ 60 s |")
+    print(f"| rerun, same day | {again_s:.1f} | {again.created:,} | {again.messages:,} | 0 created |")
+    print(f"\ncare_task rows: {before:,} → {after:,}")
+    if service_rows:
+        print(f"\nAgenda queries for the busiest assignee ({busiest[1]:,} open tasks), {args.repeat}× (ms):\n")
+        print("| query | p50 | p95 |")
+        print("|---|---:|---:|")
+        for label, p50, p95 in service_rows:
+            print(f"| {label} | {p50:.1f} | {p95:.1f} |")
+    if page_rows:
+        print(f"\nPages as {args.username}, {args.repeat} requests each (ms):\n")
+        print("| page | p50 | p95 | SQL p50 | target |")
+        print("|---|---:|---:|---:|---|")
+        for label, path, p50, p95, sql in page_rows:
+            print(f"| {label} (`{path}`) | {p50:.1f} | {p95:.1f} | {sql:.1f} | {'✓' if p95 <= 100 else '✗'} ≤ 100 |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
