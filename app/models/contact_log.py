@@ -46,6 +46,8 @@ class ContactLog(Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_contact_log_owner_at", "owner_id", "contacted_at"),
+        # Deleting a care task (a merge folds duplicates) checks this key: unindexed, every delete scans.
+        Index("ix_contact_log_follow_up_task_id", "follow_up_task_id"),
         Index("ix_contact_log_lead", "lead_id"),
         Index("ix_contact_log_opportunity", "opportunity_id"),
         Index("ix_contact_log_customer", "customer_id"),
