@@ -90,7 +90,9 @@ class CareTask(Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("customer_id", "rule_id", "occurrence_key", name="uq_care_task_occurrence"),
-        Index("ix_care_task_status_due", "status", "due_date"),
+        # The team page lists the company's open tasks by due date and id, LIMIT 200: id in the index
+        # spares a sort of every task due the same day (120,000 at 1M customers: 223 ms → 0.3 ms).
+        Index("ix_care_task_status_due", "status", "due_date", "id"),
         Index("ix_care_task_rule_id", "rule_id"),
         {"extend_existing": True},
     )

@@ -1,6 +1,6 @@
 """indexes: the last two foreign keys to customer (lead, sales_order), which a merge or a 360 page reads;
 the agenda's sort order in the care task index (a person's open tasks by due date, priority, id);
-contact_log.follow_up_task_id, which every delete of a care task checks
+contact_log.follow_up_task_id, which every delete of a care task checks; id in the team page's open-task index
 
 Revision ID: 0019_customer_fk_indexes
 Revises: 0018_locking
@@ -21,9 +21,13 @@ def upgrade():
     op.drop_index('ix_care_task_assignee_status_due', table_name='care_task')
     op.create_index('ix_care_task_agenda', 'care_task', ['assignee_id', 'status', 'due_date', 'priority', 'id'])
     op.create_index('ix_contact_log_follow_up_task_id', 'contact_log', ['follow_up_task_id'])
+    op.drop_index('ix_care_task_status_due', table_name='care_task')
+    op.create_index('ix_care_task_status_due', 'care_task', ['status', 'due_date', 'id'])
 
 
 def downgrade():
+    op.drop_index('ix_care_task_status_due', table_name='care_task')
+    op.create_index('ix_care_task_status_due', 'care_task', ['status', 'due_date'])
     op.drop_index('ix_contact_log_follow_up_task_id', table_name='contact_log')
     op.drop_index('ix_care_task_agenda', table_name='care_task')
     op.create_index('ix_care_task_assignee_status_due', 'care_task', ['assignee_id', 'status', 'due_date'])
