@@ -63,6 +63,18 @@ class SqlTimer:
         self.statements = 0
 
 
+def use_database(parser: argparse.ArgumentParser, url: str | None) -> str:
+    """The SQLAlchemy URL for `url` (psycopg 3 for a plain postgresql:// URL), exported as DATABASE_URL
+    before the app is imported, with the scheduler off: a benchmark times requests, not jobs."""
+    if not url:
+        parser.error("set --database-url or DATABASE_URL")
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("CRM_SCHEDULER", "off")
+    return url
+
+
 def main() -> int:  # noqa: PLR0915 - a script, top to bottom
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
@@ -75,13 +87,7 @@ def main() -> int:  # noqa: PLR0915 - a script, top to bottom
     parser.add_argument("--deep-page", type=int, default=20_000, help="0-based FAB page number")
     parser.add_argument("--password", default="demo-pass-2026")
     args = parser.parse_args()
-    if not args.database_url:
-        parser.error("set --database-url or DATABASE_URL")
-    url = args.database_url
-    if url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("CRM_SCHEDULER", "off")
+    url = use_database(parser, args.database_url)
 
     from flask import g
     from flask_appbuilder.models.sqla.interface import SQLAInterface

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench import SqlTimer, _percentile  # noqa: E402 - bench/bench.py, after the path is set
+from bench import SqlTimer, _percentile, use_database  # noqa: E402 - bench/bench.py, after the path is set
 
 PAGES = (
     ("manager dashboard", "/dashboard/"),
@@ -44,13 +44,7 @@ def main() -> int:
     parser.add_argument("--password", default=os.environ.get("CRM_BENCH_PASSWORD", ""))
     parser.add_argument("--no-refresh", action="store_true")
     args = parser.parse_args()
-    if not args.database_url:
-        parser.error("set --database-url or DATABASE_URL")
-    url = args.database_url
-    if url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("CRM_SCHEDULER", "off")
+    url = use_database(parser, args.database_url)
 
     from sqlalchemy import func, select
 
