@@ -38,9 +38,12 @@ run: deps translations
 	@echo ""
 	CRM_SCHEDULER=$${CRM_SCHEDULER:-$(RUN_SCHEDULER)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# One pytest worker per CPU; a test file stays on one worker (its module fixtures are built once).
+# `make test PYTEST_WORKERS=0` runs in one process (easier to debug).
+PYTEST_WORKERS ?= auto
 test: dev-deps translations
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .

@@ -28,11 +28,15 @@ CUSTOMER_LABELS = {
     "plan": _l("Current plan"),
     "consent_marketing": _l("Consents to marketing contact"),
     "consent_analytics": _l("Consents to analytics use"),
+    "language": _l("Message language"),
+    "language_label": _l("Message language"),
     "created_at": _l("Created at"),
     "updated_at": _l("Updated at"),
 }
 
 GENDER_CHOICES = [("M", _l("Male")), ("F", _l("Female"))]
+# The language a customer's messages are written in (customer.language).
+LANGUAGE_CHOICES = [("zh", _l("Chinese")), ("en", _l("English"))]
 STATUS_CHOICES = [("active", _l("Active")), ("suspended", _l("Suspended")), ("closed", _l("Closed"))]
 SEGMENT_CHOICES = [
     ("high_value", _l("High value")),

@@ -22,6 +22,11 @@ def to_local(value: dt.datetime | None) -> dt.datetime | None:
     return aware.astimezone(local_zone())
 
 
+def business_today() -> dt.date:
+    """Today in the operator's time zone: from 16:00 UTC it is already tomorrow in Shanghai."""
+    return dt.datetime.now(local_zone()).date()
+
+
 def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Jinja filter and list formatter: `{{ ts|localtime }}`."""
     local = to_local(value)

@@ -12,7 +12,11 @@ Cases:
 Usage (targets: ≥ 50,000 rows/s, RSS < 300 MB):
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/crm_bench CRM_INSTANCE_DIR=/tmp/bench/instance \\
-        .venv/bin/python bench/bench_export.py --password PASSWORD [--cases service-csv,http-csv]
+        .venv/bin/python bench/bench_export.py --password PASSWORD [--cases service-csv,http-csv] \\
+        [--repeat 10] [--baseline /tmp/old-checkout]
+
+`--baseline` runs the same cases with another checkout's code, alternating run by run, and reports
+the ratio of the medians (the machine is shared: only a ratio measured side by side means much).
 
 Each run writes an export audit entry, as any export does. Besides wall-clock rows/s the table shows
 rows per CPU-second of the exporting process (the database server's CPU not included): on a shared
@@ -90,11 +94,33 @@ def run_case(case: str, user: str, password: str) -> dict:
             "rss_before_mb": round(rss_before, 1)}
 
 
+def _one(root: Path, case: str, args: argparse.Namespace) -> dict | None:
+    """Run one case in a fresh interpreter, with the bench script of the tree at `root`."""
+    proc = subprocess.run(  # noqa: S603 - a bench script, a fresh interpreter per case
+        [sys.executable, str(root / "bench" / "bench_export.py"), "--one", case, "--user", args.user,
+         "--password", args.password],
+        capture_output=True, text=True, check=False, cwd=root,
+    )
+    if proc.returncode != 0:
+        print(f"{case}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--user", default="admin")
     parser.add_argument("--password", default=os.environ.get("CRM_BENCH_PASSWORD", ""))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per case (p50/p95 when > 1)")
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout (e.g. `git archive` of the previous commit): its runs alternate "
+                             "with these, and the table gives the ratio of the p50s")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one case in this process
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
@@ -102,25 +128,28 @@ def main() -> int:
     if args.one:
         print(json.dumps(run_case(args.one, args.user, args.password)))
         return 0
-    results = []
-    for case in args.cases.split(","):
-        proc = subprocess.run(  # noqa: S603 - this script, a fresh interpreter per case
-            [sys.executable, __file__, "--one", case, "--user", args.user, "--password", args.password],
-            capture_output=True, text=True, check=False,
-        )
-        if proc.returncode != 0:
-            print(f"{case}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
-            continue
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-        results.append(result)
-        print(json.dumps(result), flush=True)
+    trees = {"new": ROOT, **({"old": args.baseline.resolve()} if args.baseline else {})}
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(args.repeat):
+        for case in args.cases.split(","):
+            for label, root in trees.items():  # alternating, so both see the same machine load
+                result = _one(root, case, args)
+                if result is not None:
+                    runs.setdefault((case, label), []).append(result)
+                    print(json.dumps({"tree": label, **result}), flush=True)
     print()
-    print("| case | rows | MB written | seconds | rows/s | rows per CPU-s | peak RSS (MB) | targets met |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for r in results:
-        ok = r["rows_per_s"] >= TARGET_ROWS_PER_S and r["rss_mb"] < TARGET_RSS_MB
-        print(f"| {r['case']} | {r['rows']:,} | {r['bytes'] / 1e6:.1f} | {r['seconds']} | {r['rows_per_s']:,} | "
-              f"{r['rows_per_cpu_s']:,} | {r['rss_mb']} | {'yes' if ok else 'no'} |")
+    print("| case | code | runs | rows | MB written | rows/s p50 | rows/s p95 (slowest 5 %) | rows per CPU-s p50 "
+          "| peak RSS max (MB) | p50 vs old | targets met (p50) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for (case, label), rs in runs.items():
+        rate = [r["rows_per_s"] for r in rs]
+        p50, p95 = _pct(rate, 0.5), _pct(rate, 0.05)  # rows/s: the slow tail is the low end
+        rss = max(r["rss_mb"] for r in rs)
+        old = runs.get((case, "old"))
+        ratio = f"{p50 / _pct([r['rows_per_s'] for r in old], 0.5):.2f}×" if old and label == "new" else ""
+        ok = p50 >= TARGET_ROWS_PER_S and rss < TARGET_RSS_MB
+        print(f"| {case} | {label} | {len(rs)} | {rs[0]['rows']:,} | {rs[0]['bytes'] / 1e6:.1f} | {p50:,} | {p95:,} | "
+              f"{_pct([r['rows_per_cpu_s'] for r in rs], 0.5):,} | {rss} | {ratio} | {'yes' if ok else 'no'} |")
     return 0
 
 

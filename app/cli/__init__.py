@@ -9,6 +9,6 @@ crm = AppGroup("crm", help="Telecom CRM commands.")
 
 
 def register(app: Flask) -> None:
-    from app.cli import audit, backup, churn, imports, jobs, keys, seed, setup  # noqa: F401 - modules attach their commands to `crm`
+    from app.cli import audit, backup, care, churn, imports, jobs, keys, seed, setup  # noqa: F401 - modules attach their commands to `crm`
 
     app.cli.add_command(crm)

@@ -38,11 +38,28 @@ JOBS: tuple[JobSpec, ...] = (
         description=_l("Create the day's customer care tasks (and any missed days'), once each."),
     ),
     JobSpec(
+        id="care_team_summary",
+        func="app.jobs.care_team_summary:run",
+        trigger="interval",
+        trigger_args={"minutes": 15},
+        description=_l("Fold the care team page's task counts into one row per person, due day and status."),
+        lease_seconds=600,
+    ),
+    JobSpec(
         id="sales_rescore",
         func="app.jobs.sales_rescore:run",
         trigger="cron",
         trigger_args={"hour": 4, "minute": 40},
         description=_l("Refresh the priority score of every open lead (recency fades day by day)."),
+    ),
+    JobSpec(
+        id="sales_summary",
+        func="app.jobs.sales_summary:run",
+        trigger="cron",
+        trigger_args={"hour": 4, "minute": 50},
+        description=_l("Rebuild the sales dashboard's daily summary from the live records (a check: "
+                       "every change already updates it)."),
+        lease_seconds=900,
     ),
     JobSpec(
         id="segments_nightly",
@@ -103,6 +120,20 @@ JOBS: tuple[JobSpec, ...] = (
         trigger_args={"minutes": 10},
         description=_l("Recompute the figures of the manager dashboard, customer analysis and churn factor pages."),
         lease_seconds=900,
+    ),
+    JobSpec(
+        id="service_summary",
+        func="app.jobs.service_summary:run",
+        trigger="cron",
+        trigger_args={"hour": 0, "minute": 20},  # CRM_TIMEZONE: yesterday has just closed
+        description=_l("Add yesterday (and any missed days) to the service statistics' daily summary."),
+    ),
+    JobSpec(
+        id="service_summary_full",
+        func="app.jobs.service_summary:run_full",
+        trigger="cron",
+        trigger_args={"day_of_week": "sun", "hour": 4, "minute": 10},
+        description=_l("Rebuild the service statistics' daily summary from the first ticket on."),
     ),
     JobSpec(
         id="bulk_resume",

@@ -2,7 +2,9 @@
 
 A large job starts in a thread of the web process right after it is committed, with its own app
 context. The `bulk_resume` job picks up any job still queued a minute later (e.g. the process
-restarted before its thread ran); `bulk.claim` makes sure only one runner processes a job.
+restarted before its thread ran), and any job left running whose heartbeat stopped (the process
+died mid-way: it continues after the last committed batch); `bulk.claim` and `bulk.resume` make
+sure only one runner processes a job.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.extensions import db
 
@@ -41,12 +43,18 @@ def start_background(job_id: int) -> threading.Thread:
 
 
 def run(now: dt.datetime) -> dict[str, int]:
-    """Process the bulk jobs left queued (their thread never ran)."""
+    """Process the bulk jobs left queued (their thread never ran) or left running by a runner that
+    stopped beating (its process died)."""
     from app.models.bulk_job import BulkJob
     from app.services import bulk
 
-    stale = list(db.session.execute(select(BulkJob.id).where(
+    queued = list(db.session.execute(select(BulkJob.id).where(
         BulkJob.status == "queued", BulkJob.created_at < now - RESUME_AFTER).order_by(BulkJob.id)).scalars())
-    for job_id in stale:
+    for job_id in queued:
         bulk.run(job_id)
-    return {"resumed": len(stale)}
+    cutoff = now - bulk.stale_after()
+    stalled = list(db.session.execute(select(BulkJob.id).where(
+        BulkJob.status == "running", or_(BulkJob.started_at < cutoff, BulkJob.started_at.is_(None)))
+        .order_by(BulkJob.id)).scalars())
+    taken = sum(1 for job_id in stalled if bulk.resume(job_id, cutoff) is not None)
+    return {"resumed": len(queued) + taken, "taken_over": taken}

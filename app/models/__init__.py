@@ -7,6 +7,7 @@ from app.models.bulk_job import BulkJob
 from app.models.business_change import BusinessChange
 from app.models.campaign import Campaign, CampaignContact, CampaignLaunch
 from app.models.care import CareRule, CareTask
+from app.models.care_summary import CareTaskDaily
 from app.models.contact_log import ContactLog
 from app.models.customer import Customer
 from app.models.customer_alias import CustomerAlias
@@ -23,7 +24,9 @@ from app.models.order import SalesOrder, SalesOrderLine
 from app.models.payment import Payment
 from app.models.plan import Plan
 from app.models.sales_playbook import PlaybookAction, PlaybookDone
+from app.models.sales_summary import SalesDaily
 from app.models.saved_view import SavedView, SavedViewPin
+from app.models.service_summary import ServiceSummaryState, TicketCsatDaily, TicketDaily
 from app.models.sla import SlaPolicy, TicketSla
 from app.models.subscription import Subscription, SubscriptionVas
 from app.models.survey import Survey
@@ -53,6 +56,7 @@ __all__ = [
     "CampaignLaunch",
     "CareRule",
     "CareTask",
+    "CareTaskDaily",
     "ChurnModelVersion",
     "ChurnScore",
     "ContactLog",
@@ -81,6 +85,7 @@ __all__ = [
     "Plan",
     "PlaybookAction",
     "PlaybookDone",
+    "SalesDaily",
     "SalesOrder",
     "SalesOrderLine",
     "SavedView",
@@ -89,11 +94,14 @@ __all__ = [
     "SlaPolicy",
     "Subscription",
     "SubscriptionVas",
+    "ServiceSummaryState",
     "Survey",
     "Team",
     "Tag",
     "Ticket",
     "TicketAttachment",
+    "TicketCsatDaily",
+    "TicketDaily",
     "TicketDepartmentTime",
     "TicketEvent",
     "TicketRoutingRule",

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_appbuilder import Model
 from sqlalchemy import Date, DateTime, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.models.base import MONEY, utcnow
 from app.models.customer import Customer
@@ -54,7 +54,8 @@ class BillLine(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), nullable=False)
-    bill: Mapped[Bill] = relationship(Bill, backref="lines")
+    # Lines in the order they were entered (a plain backref leaves the order to the database).
+    bill: Mapped[Bill] = relationship(Bill, backref=backref("lines", order_by="BillLine.id"))
     item_type: Mapped[str] = mapped_column(String(16), nullable=False)
     description: Mapped[str] = mapped_column(String(128), nullable=False)
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)

@@ -19,6 +19,7 @@ GENDERS = ("M", "F")
 STATUSES = ("active", "suspended", "closed")
 SEGMENTS = ("high_value", "potential", "ordinary", "low_value")
 CARRIERS = ("cmcc", "cucc", "ctcc", "cbn", "mvno", "unknown")
+LANGUAGES = ("zh", "en")  # languages a customer is written to in (message templates exist per language)
 
 
 class IdNumberComparator(Comparator):
@@ -67,6 +68,9 @@ class Customer(TimestampMixin, Model):
     plan: Mapped[Plan | None] = relationship(Plan)
     consent_marketing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     consent_analytics: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The language messages to this customer are written in. A server default, so adding the column
+    # to a million rows is a catalogue change on PostgreSQL and bulk loads that omit it get "zh".
+    language: Mapped[str] = mapped_column(String(8), nullable=False, default="zh", server_default="zh")
     # Value segmentation (app.services.segments): score 0-100, at-risk flag and when they were computed.
     value_score: Mapped[int | None] = mapped_column(Integer)
     at_risk: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
@@ -75,14 +79,16 @@ class Customer(TimestampMixin, Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_customer_name", "name"),
-        Index("ix_customer_city", "city"),
+        # The list's sort columns with the id (FAB's tie-breaker) and the owner (the Sales row rule):
+        # a deep page, OFFSET or keyset seek, is an index-only walk (migration 0024_list_perf).
+        Index("ix_customer_name_id", "name", "id", postgresql_include=["owner_id"]),
+        Index("ix_customer_city_id", "city", "id", postgresql_include=["owner_id"]),
         Index("ix_customer_status", "status"),
         Index("ix_customer_segment", "segment"),
         Index("ix_customer_plan_id", "plan_id"),
         Index("ix_customer_owner_id_id", "owner_id", "id"),
         Index("ix_customer_department_id", "department_id"),
-        Index("ix_customer_created_at", "created_at"),
+        Index("ix_customer_created_at_id", "created_at", "id", postgresql_include=["owner_id"]),
         {"extend_existing": True},
     )
 
@@ -113,6 +119,12 @@ class Customer(TimestampMixin, Model):
         from app.labels import STATUS_CHOICES, label_of
 
         return label_of(STATUS_CHOICES, self.status)
+
+    @property
+    def language_label(self) -> str:
+        from app.labels import LANGUAGE_CHOICES, label_of
+
+        return label_of(LANGUAGE_CHOICES, self.language)
 
     @property
     def mobile_masked(self) -> str:

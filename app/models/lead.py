@@ -55,6 +55,9 @@ class Lead(TimestampMixin, Model):
         Index("ix_lead_id_number_bidx", "id_number_bidx"),
         Index("ix_lead_customer_id", "customer_id"),
         Index("ix_lead_converted_at", "converted_at"),
+        # The lead list of one salesperson, best first: read backwards, the first page is an index scan
+        # instead of a sort of all of the owner's leads (65,000 at 1M customers). Migration 0025.
+        Index("ix_lead_owner_score_id", "owner_id", "priority_score", "id"),
         {"extend_existing": True},
     )
 

@@ -7,8 +7,14 @@ message of each care rule (code = the rule's code). Placeholders are `{{ name }}
 `OutboxMessage` is one message on one channel to one recipient. It is written in the transaction of
 the business change that caused it and sent later by the `outbox_send` job, with retries; a
 message that keeps failing ends as `failed` and stays visible (never deleted). Messages a daily
-care run queues set-based carry `dedupe_key` (unique per customer) and an empty `body`: they are
-rendered from the customer's facts when they are sent.
+care run queues set-based carry `dedupe_key` (unique per customer).
+
+Text is written at send time (`render_at_send`): the row keeps what to write — template code,
+language, the customer, the source record (`source`/`source_id`: ticket, care rule, campaign) and
+extra parameters (`context`, JSON) — and the sender renders it from the facts as they are then
+(`app.services.message_render`), so a message held by quiet hours or retried never goes out with
+stale facts. The rendered text stays on the row (`subject`, `body`, `rendered_at`): what was sent.
+Rows queued before this existed hold their body already and are sent as they are.
 """
 
 from __future__ import annotations
@@ -16,15 +22,15 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import TimestampMixin, utcnow
+from app.models.customer import LANGUAGES as LANGUAGES  # one list: a template per customer language
 from app.models.customer import Customer
 
 CHANNELS = ("sms", "email")
 PURPOSES = ("service", "marketing")
-LANGUAGES = ("zh", "en")
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "suppressed")
 
 
@@ -73,7 +79,8 @@ class OutboxMessage(Model):
     channel: Mapped[str] = mapped_column(String(8), nullable=False)
     recipient: Mapped[str | None] = mapped_column(String(120))
     subject: Mapped[str | None] = mapped_column(String(255))
-    body: Mapped[str | None] = mapped_column(Text)  # None: rendered when sent (set-based care messages)
+    body: Mapped[str | None] = mapped_column(Text)  # None until rendered (see render_at_send)
+    # Queued: the customer's language then; once rendered: the language of the template used.
     language: Mapped[str | None] = mapped_column(String(8))
     purpose: Mapped[str] = mapped_column(String(16), nullable=False, default="service")
     template_code: Mapped[str | None] = mapped_column(String(32))
@@ -90,6 +97,10 @@ class OutboxMessage(Model):
     # Set when quiet hours held the message back: it may not go before this instant (UTC).
     send_after: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # True: the sender writes subject and body from current facts before each attempt. False (rows
+    # queued before send-time rendering): the stored body is sent as it is.
+    render_at_send: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=false())
+    rendered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # when subject/body were written
     # The lease of the runner sending it: a crashed runner's claim expires and the message is retried.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_appbuilder import Model
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.models.base import MONEY, TimestampMixin
 from app.models.customer import Customer
@@ -72,7 +72,8 @@ class SalesOrderLine(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), nullable=False)
-    order: Mapped[SalesOrder] = relationship(SalesOrder, backref="lines")
+    # Lines in the order they were entered (a plain backref leaves the order to the database).
+    order: Mapped[SalesOrder] = relationship(SalesOrder, backref=backref("lines", order_by="SalesOrderLine.id"))
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
     plan: Mapped[Plan | None] = relationship(Plan)

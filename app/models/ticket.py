@@ -89,6 +89,13 @@ class Ticket(TimestampMixin, Model):
         return self.ticket_no
 
 
+# The work queues (an agent's own, a department's unassigned) show the open tickets by priority, then
+# oldest first. The service reads each priority's oldest tickets from this partial index (open tickets
+# only) instead of sorting all of an agent's ~8,000 open tickets for a page of 100. Migration 0025.
+Index("ix_ticket_open_queue", Ticket.assignee_id, Ticket.priority, Ticket.created_at, Ticket.id,
+      postgresql_where=Ticket.status.in_(OPEN_STATUSES), sqlite_where=Ticket.status.in_(OPEN_STATUSES))
+
+
 class TicketEvent(Model):
     __tablename__ = "ticket_event"
 

@@ -85,6 +85,8 @@ RESOURCES: dict[str, Resource] = {
     "manager_dashboard": Resource("ManagerDashboardView", None, "Manager dashboard"),
     "customer_analysis": Resource("CustomerAnalysisView", None, "Customer analysis"),
     "churn_factors": Resource("ChurnFactorsView", None, "Churn factors"),
+    # The list behind the dashboard's care tiles (rows scoped by access.scope_care_tasks); no menu entry.
+    "care_task_list": Resource("CareTaskListView", None, None),
 }
 
 MENU_CATEGORIES = {
@@ -143,6 +145,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "analytics_segments": "r", "churn_risk": "r", "sales_forecast": "r", "analytics_exports": "r",
         "teams": "rwd", "team_members": "rw", "department_structure": "rw",
         "manager_dashboard": "rw", "customer_analysis": "rw", "churn_factors": "rw",
+        "care_task_list": "r",
     },
     "Sales": {
         "customers": "rw", "plans": "r", "value_added_services": "r", "subscriptions": "r",

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.bill import Bill
+from app.timefmt import business_today
 
 # Aging buckets used wherever arrears are shown or reported (days past due).
 AGING_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, None))
@@ -32,7 +33,7 @@ def overdue_condition(today: dt.date):  # noqa: ANN201 - SQL expression
 
 
 def for_customer(customer_id: int, today: dt.date | None = None) -> Arrears:
-    today = today or dt.date.today()
+    today = today or business_today()
     row = db.session.execute(
         select(
             func.coalesce(func.sum(Bill.total - Bill.paid_amount), 0),

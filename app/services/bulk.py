@@ -9,11 +9,15 @@ committed with the job's counters. Records the caller may see but not edit are s
 reported; every changed record gets its own audit entry.
 
 Small sets run inline; larger ones in the background (`app/jobs/bulk_run.py`). Only the runner
-that flips a job from queued to running (a conditional UPDATE) processes it.
+that flips a job from queued to running (a conditional UPDATE) processes it. While it runs,
+`started_at` is its heartbeat (renewed by every batch, see `_Lease`): a job whose runner died
+mid-way (heartbeat older than `stale_after()`) is taken over by `resume()` and continues after the
+last batch that runner committed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -24,7 +28,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -215,12 +219,63 @@ def actor_of(user_id: int) -> Actor:
     return Actor(id=user.id, username=user.username, roles=frozenset(r.name for r in user.roles), **kwargs)
 
 
+def stale_after() -> dt.timedelta:
+    """How long a running job may go without a heartbeat before another runner takes it over. Far
+    above one batch's time (a batch of 200 takes well under a second), so a live runner keeps it."""
+    return dt.timedelta(seconds=int(current_app.config.get("CRM_BULK_STALE_SECONDS", 300)))
+
+
+class _LeaseLost(Exception):
+    """Another runner took the job over (this one was thought dead): stop without writing."""
+
+
+@dataclass
+class _Lease:
+    """The runner's hold on a running job: `BulkJob.started_at` is its heartbeat.
+
+    Each batch transaction starts by moving `started_at` from the value this runner last committed
+    to a new one (a conditional UPDATE, which also locks the job row until the batch commits), so a
+    batch's changes and the job's counters commit only while the runner still holds the job. A
+    runner whose heartbeat is older than `stale_after()` (its process died) is replaced by
+    `resume()`; should it still be alive, its next UPDATE matches no row and it stops.
+    """
+
+    job_id: int
+    stamp: dt.datetime  # the heartbeat as last committed by this runner
+    pending: dt.datetime | None = None
+
+    def renew(self) -> None:
+        new = max(utcnow(), self.stamp + dt.timedelta(microseconds=1))  # always a new value
+        result = db.session.execute(
+            update(BulkJob).where(BulkJob.id == self.job_id, BulkJob.status == "running",
+                                  BulkJob.started_at == self.stamp)
+            .values(started_at=new).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise _LeaseLost()
+        self.pending = new
+
+    def commit(self) -> None:
+        db.session.commit()
+        if self.pending is not None:
+            self.stamp, self.pending = self.pending, None
+
+    def rollback(self) -> None:
+        db.session.rollback()
+        self.pending = None
+
+
+def _claim(job_id: int, *conditions: Any) -> _Lease | None:
+    stamp = utcnow()
+    result = db.session.execute(update(BulkJob).where(BulkJob.id == job_id, *conditions)
+                                .values(status="running", started_at=stamp)
+                                .execution_options(synchronize_session=False))
+    db.session.commit()
+    return _Lease(job_id, stamp) if result.rowcount == 1 else None
+
+
 def claim(job_id: int) -> bool:
     """Flip queued → running; only the runner that wins this UPDATE processes the job."""
-    result = db.session.execute(update(BulkJob).where(BulkJob.id == job_id, BulkJob.status == "queued")
-                                .values(status="running", started_at=utcnow()))
-    db.session.commit()
-    return result.rowcount == 1
+    return _claim(job_id, BulkJob.status == "queued") is not None
 
 
 def run(job_id: int, actor: Actor | None = None) -> BulkJob:
@@ -228,27 +283,56 @@ def run(job_id: int, actor: Actor | None = None) -> BulkJob:
     job = db.session.get(BulkJob, job_id)
     if job is None:
         raise NotFound()
-    if not claim(job_id):
+    lease = _claim(job_id, BulkJob.status == "queued")
+    if lease is None:
         db.session.refresh(job)
         return job
+    return _run_claimed(job_id, lease, actor)
+
+
+def resume(job_id: int, stale_before: dt.datetime) -> BulkJob | None:
+    """Take over a job left running by a runner whose heartbeat stopped before `stale_before` (its
+    web process died) and finish it from the batch after its last committed one (`last_id`).
+    None when the job is not (or no longer) such a job."""
+    lease = _claim(job_id, BulkJob.status == "running",
+                   or_(BulkJob.started_at < stale_before, BulkJob.started_at.is_(None)))
+    if lease is None:
+        return None
+    log.warning("bulk job %s: taking over a stalled run", job_id)
+    return _run_claimed(job_id, lease, None)
+
+
+def _run_claimed(job_id: int, lease: _Lease, actor: Actor | None) -> BulkJob:
+    job = db.session.get(BulkJob, job_id)
     try:
         actor = actor if actor is not None and actor.id == job.user_id else actor_of(job.user_id)
-        _process(job, actor)
+        _process(job, actor, lease)
+        lease.renew()
+        job = db.session.get(BulkJob, job_id)
+        job.status, job.finished_at = "done", utcnow()
+        audit.record(actor, "bulk_done", "bulk_job", job.id,
+                     {"done": job.done, "skipped": job.skipped, "failed": job.failed})
+        lease.commit()
+    except _LeaseLost:
+        log.warning("bulk job %s: another runner took it over; this one stops", job_id)
+        lease.rollback()
     except Exception as exc:  # noqa: BLE001 - a job must end in a state the user can read
         log.exception("bulk job %s failed", job_id)
-        db.session.rollback()
-        job = db.session.get(BulkJob, job_id)
-        job.status, job.error, job.finished_at = "failed", str(exc)[:2000], utcnow()
-        db.session.commit()
-        return job
-    job.status, job.finished_at = "done", utcnow()
-    audit.record(actor, "bulk_done", "bulk_job", job.id,
-                 {"done": job.done, "skipped": job.skipped, "failed": job.failed})
-    db.session.commit()
+        lease.rollback()
+        try:
+            lease.renew()
+        except _LeaseLost:
+            lease.rollback()
+        else:
+            job = db.session.get(BulkJob, job_id)
+            job.status, job.error, job.finished_at = "failed", str(exc)[:2000], utcnow()
+            lease.commit()
+    job = db.session.get(BulkJob, job_id)
+    db.session.refresh(job)
     return job
 
 
-def _process(job: BulkJob, actor: Actor) -> None:
+def _process(job: BulkJob, actor: Actor, lease: _Lease) -> None:
     target = _target(job.target)
     action = _action(target, job.action)
     model = target.model
@@ -257,9 +341,14 @@ def _process(job: BulkJob, actor: Actor) -> None:
     report = json.loads(job.report or "[]")
     size = batch_size()
     while True:
+        # Re-read the job in this batch's transaction: a runner taking over starts from the
+        # counters and `last_id` the previous runner committed with its last batch.
+        lease.renew()
+        job = db.session.get(BulkJob, job.id)
         query = _query(target, filters, actor, target.scope).filter(model.id > job.last_id)
         rows = query.order_by(model.id).limit(size).all()
         if not rows:
+            lease.rollback()
             return
         ids = [r.id for r in rows]
         editable_ids = set(_query(target, [], actor, target.editable).filter(model.id.in_(ids))
@@ -276,7 +365,8 @@ def _process(job: BulkJob, actor: Actor) -> None:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad batch is reported, the rest still runs
             log.exception("bulk job %s: batch after id %s failed", job.id, job.last_id)
-            db.session.rollback()
+            lease.rollback()
+            lease.renew()
             job = db.session.get(BulkJob, job.id)
             job.failed += len(rows)
             reasons = {rid: _("Failed: %(error)s", error=str(exc)[:200]) for rid in ids}
@@ -285,7 +375,7 @@ def _process(job: BulkJob, actor: Actor) -> None:
                 report.append({"id": rid, "reason": str(reason)})
         job.report = json.dumps(report, ensure_ascii=False)
         job.last_id = ids[-1]
-        db.session.commit()
+        lease.commit()
 
 
 def get(job_id: Any, actor: Actor) -> BulkJob:

@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import Date, DateTime, Integer, String, case, exists, func, insert, literal, select, update
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, case, exists, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -37,7 +37,7 @@ from app.services.campaign_targeting import clean_filters, conditions
 from app.services.care import business_date, role_pool
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.masking import mask_mobile
-from app.services.validation import FieldError, check_choice, check_date, check_int, check_text
+from app.services.validation import FieldError, check_choice, check_date, check_int, check_text, check_version
 
 EDITABLE = ("name", "description", "filters", "start_date", "end_date", "channel", "template_code", "offer",
             "conversion_days")
@@ -134,8 +134,10 @@ def create(data: dict[str, Any], actor: Actor) -> Campaign:
 def update_campaign(campaign_id: int, data: dict[str, Any], actor: Actor, version: Any = None) -> Campaign:
     _require_manager(actor)
     campaign = get(campaign_id)
-    if version not in (None, "") and str(version) != str(campaign.version):
-        raise Conflict(_("Someone else changed this campaign."), current={"version": campaign.version})
+    if check_version(version) not in (None, campaign.version):  # junk is a 422 naming `version`
+        # Name what the other person saved in the fields this edit would overwrite.
+        current = {k: str(getattr(campaign, k) or "") for k in EDITABLE if k in data}
+        raise Conflict(_("Someone else changed this campaign."), current={**current, "version": campaign.version})
     if campaign.status != "draft":
         raise Invalid({"status": _("Only a draft campaign can be changed.")})
     values = _clean(data, campaign)
@@ -288,10 +290,12 @@ def _deliver(campaign: Campaign, lo: int, hi: int, now: dt.datetime, today: dt.d
                     literal(campaign.id, Integer), CampaignContact.customer_id,
                     literal(f"campaign:{campaign.id}:{channel}", String), literal("queued", String),
                     literal(0, Integer), literal(next_at, DateTime), literal(held, DateTime),
-                    literal(now, DateTime), literal(now, DateTime))
+                    literal(now, DateTime), literal(now, DateTime), Customer.language, literal(True, Boolean))
              .join(Customer, Customer.id == CampaignContact.customer_id).where(*in_batch))
+    # Written when sent, in the customer's language, with the campaign's name and offer as they are then.
     cols = ["channel", "recipient", "purpose", "template_code", "context", "source", "source_id", "customer_id",
-            "dedupe_key", "status", "attempts", "next_attempt_at", "send_after", "created_at", "updated_at"]
+            "dedupe_key", "status", "attempts", "next_attempt_at", "send_after", "created_at", "updated_at",
+            "language", "render_at_send"]
     db.session.execute(_upsert(OutboxMessage.__table__).from_select(cols, query)
                        .on_conflict_do_nothing(index_elements=["customer_id", "dedupe_key"]))
 

@@ -4,9 +4,10 @@ The daily care run calls `insert_occurrence` instead of creating a task. Like ta
 inserted by one INSERT … SELECT … ON CONFLICT DO NOTHING per (rule, day, occurrence), unique on
 (customer_id, dedupe_key) with dedupe_key = "care:<rule id>:<occurrence key>:<channel>", so a rerun
 or a second runner never queues a message twice. The message's text is the template whose code is
-the rule's code, rendered from the customer's facts when it is sent (no Python loop per customer
-here). Marketing messages to customers without marketing consent are stored as `suppressed`
-(counted, never sent); SMS created during quiet hours waits for their end.
+the rule's code, written from the customer's facts in the customer's language when it is sent
+(`message_render`; no Python loop per customer here). Marketing messages to customers without
+marketing consent are stored as `suppressed` (counted, never sent); SMS created during quiet hours
+waits for their end.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, literal, select, true
+from sqlalchemy import Boolean, DateTime, Integer, String, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -25,7 +26,8 @@ from app.models.message import OutboxMessage
 from app.services import outbox, templates
 
 COLUMNS = ("channel", "recipient", "purpose", "template_code", "context", "source", "source_id", "customer_id",
-           "dedupe_key", "status", "attempts", "next_attempt_at", "send_after", "created_at", "updated_at")
+           "dedupe_key", "status", "attempts", "next_attempt_at", "send_after", "created_at", "updated_at",
+           "language", "render_at_send")
 
 
 def is_message_rule(rule: CareRule) -> bool:
@@ -60,7 +62,7 @@ def insert_occurrence(rule: CareRule, occ: Any, targeting: list[Any], params: di
             literal(channel, String), address, literal(purpose, String), literal(rule.code, String),
             literal(context, String), literal("care_rule", String), literal(rule.id, Integer), Customer.id, dedupe,
             literal(status, String), literal(0, Integer), literal(next_at, DateTime), literal(held, DateTime),
-            literal(now, DateTime), literal(now, DateTime),
+            literal(now, DateTime), literal(now, DateTime), Customer.language, literal(True, Boolean),
         ).select_from(Customer)
         if occ.source is not None:
             query = query.join(occ.source, occ.source.c.customer_id == Customer.id)

@@ -19,6 +19,7 @@ from app.models.subscription import Subscription, SubscriptionVas
 from app.models.usage import UsageRecord
 from app.services import arrears, customers
 from app.services.actor import Actor
+from app.timefmt import business_today
 
 
 def months_back(today: dt.date, n: int) -> list[dt.date]:
@@ -66,7 +67,7 @@ def _churn(customer_id: int) -> Any:
 
 
 def load(customer_id: int, actor: Actor, today: dt.date | None = None) -> Customer360:
-    today = today or dt.date.today()
+    today = today or business_today()
     customer = customers.get(customer_id, actor)
     subs = db.session.execute(
         select(Subscription).options(selectinload(Subscription.plan))

@@ -27,6 +27,7 @@ from app.services.validation import (
     check_id,
     check_id_number,
     check_landline,
+    check_language,
     check_mobile,
     check_name,
     check_text,
@@ -34,12 +35,13 @@ from app.services.validation import (
     id_gender,
     mobile_carrier,
 )
+from app.timefmt import business_today
 
 # Fields a form or API may write; `id_number` is virtual (encrypted into three columns).
 EDITABLE = (
     "name", "gender", "birth_date", "id_number", "mobile", "landline", "email", "address",
     "city", "segment", "status", "owner_id", "department_id", "consent_marketing",
-    "consent_analytics",
+    "consent_analytics", "language",
 )
 PII_FIELDS = ("id_number", "mobile")
 REVEAL_PERMISSION = "can_reveal"
@@ -80,6 +82,7 @@ def _clean(data: dict[str, Any], existing: Customer | None) -> dict[str, Any]:
     run("city", lambda v: check_text(v, 32))
     run("segment", lambda v: check_choice(v or "ordinary", SEGMENTS))
     run("status", lambda v: check_choice(v or "active", STATUSES))
+    run("language", lambda v: check_language(v) or "zh")  # blank: the default language
     for field in ("consent_marketing", "consent_analytics"):
         if field in data:
             out[field] = check_bool(data[field])
@@ -232,7 +235,7 @@ def update(customer_id: int, data: dict[str, Any], actor: Actor, version: int | 
         change_type="profile_update",
         before=json.dumps(before, ensure_ascii=False),
         after=json.dumps(after, ensure_ascii=False),
-        effective_date=dt.date.today(),
+        effective_date=business_today(),
         operator_id=actor.id,
     ))
     audit.record(actor, "update", "customer", customer.id, {"before": before, "after": after})

@@ -6,8 +6,10 @@ columns, masks personal data, reads the rows in constant memory and writes the a
 
 Streaming: rows are read with `yield_per` — a server-side cursor on PostgreSQL (psycopg), SQLite's
 incremental cursor otherwise — so a million-row export holds one batch at a time, in the list's own
-order. Customers, the largest list, are read as plain column tuples (no ORM objects), which is
-what makes ≥ 50,000 rows/s possible.
+order. Customers, the largest list, are read as plain column tuples (no ORM objects); on
+PostgreSQL their file is written by the database itself (`customer_export_pg`: the same query in
+`COPY … TO STDOUT`, masking and neutralising in SQL): 1.8–1.9× the rows/s for CSV, 1.5–1.7× for XLSX
+(bench/bench_export.py --baseline, 1M customers).
 
 Auditing: the row count is known only at the end of the stream, so the entry is written then, in
 its own short transaction (the read transaction is ended first). A download the client abandons
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Query, aliased, joinedload
 from app.extensions import db
 from app.models.customer import Customer
 from app.models.user import CrmUser
-from app.services import audit, exports
+from app.services import audit, customer_export_pg, exports
 from app.services.actor import Actor
 from app.services.masking import mask_id_number, mask_mobile
 
@@ -141,20 +143,37 @@ def audited(rows: Iterable[Sequence[Any]], actor: Actor, list_name: str, fmt: st
             yield row
         complete = True
     finally:
-        close = getattr(rows, "close", None)
-        if close is not None:  # the source's cursor first, then the transaction
-            close()
-        changes = {"format": fmt, "rows": count, **(details or {})}
-        if not complete:
-            changes["complete"] = False
-        try:
-            db.session.rollback()  # ends the read (and its server-side cursor) before writing
-            audit.record(actor, "export", list_name, None, changes)
-            db.session.commit()
-        except Exception:  # noqa: BLE001 - the download is already under way; never lose the reason
-            db.session.rollback()
-            log.exception("export audit entry failed: %s by %s", list_name, actor.username)
-            raise
+        _record(rows, actor, list_name, fmt, count, complete, details)
+
+
+def audited_copy(source: customer_export_pg.CopyRows, actor: Actor, list_name: str, fmt: str,
+                 details: dict[str, Any] | None = None) -> Iterator[bytes]:
+    """`audited` for a file the database writes: chunks pass through, `source.rows` is the count."""
+    chunks = iter(source)
+    complete = False
+    try:
+        yield from chunks
+        complete = True
+    finally:
+        _record(chunks, actor, list_name, fmt, source.rows, complete, details)
+
+
+def _record(source: Any, actor: Actor, list_name: str, fmt: str, count: int, complete: bool,
+            details: dict[str, Any] | None) -> None:
+    close = getattr(source, "close", None)
+    if close is not None:  # the source's cursor (or COPY) first, then the transaction
+        close()
+    changes = {"format": fmt, "rows": count, **(details or {})}
+    if not complete:
+        changes["complete"] = False
+    try:
+        db.session.rollback()  # ends the read (and its server-side cursor) before writing
+        audit.record(actor, "export", list_name, None, changes)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the download is already under way; never lose the reason
+        db.session.rollback()
+        log.exception("export audit entry failed: %s by %s", list_name, actor.username)
+        raise
 
 
 def stream(actor: Actor, fmt: str, list_name: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -173,7 +192,18 @@ def customers_query(actor: Actor) -> Query:
 
 
 def export_customers(actor: Actor, fmt: str, query: Query | None = None,
-                     details: dict[str, Any] | None = None) -> Iterator[bytes]:
-    """The customer list (contract field names) as CSV/XLSX bytes; `query` defaults to all the actor's rows."""
-    rows = customer_rows(query if query is not None else customers_query(actor))
-    return stream(actor, fmt, "customers", list(CUSTOMER_FIELDS), rows, details, sheet="customers")
+                     details: dict[str, Any] | None = None, list_name: str = "customers") -> Iterator[bytes]:
+    """The customer list (contract field names) as CSV/XLSX bytes; `query` defaults to all the actor's rows.
+
+    On PostgreSQL the database writes the file's rows (`customer_export_pg`, COPY); elsewhere
+    they go through `customer_rows` and the Python writers. Same rows, order, masking and audit.
+    """
+    fmt = exports.check_format(fmt)
+    query = query if query is not None else customers_query(actor)
+    header = list(CUSTOMER_FIELDS)
+    if not customer_export_pg.available():
+        return stream(actor, fmt, list_name, header, customer_rows(query), details, sheet=list_name)
+    body = audited_copy(customer_export_pg.CopyRows(query, fmt), actor, list_name, fmt, details)
+    if fmt == "csv":
+        return exports.iter_csv_lines(header, body)
+    return exports.iter_xlsx_xml(header, body, sheet=list_name)

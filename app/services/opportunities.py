@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -177,16 +178,31 @@ def board(actor: Actor, owner_id: int | None = None, per_stage: int = 50,
           per_closed: int = 20) -> dict[str, list[Opportunity]]:
     """The kanban: the actor's opportunities per stage, open ones by expected close date (the first
     `per_stage`), won and lost the most recent `per_closed`."""
-    out: dict[str, list[Opportunity]] = {}
+    # Each column's ids come from its own short index scan (ix_opportunity_owner_stage_*); the union
+    # of them loads every card with its customer and owner in three statements for the whole board,
+    # where a query per column and its two eager loads took fifteen.
+    branches = []
     for stage in STAGES:
-        stmt = scope_sales(select(Opportunity).where(Opportunity.stage == stage), actor, Opportunity)
+        stmt = scope_sales(select(Opportunity.id).where(Opportunity.stage == stage), actor, Opportunity)
         if owner_id is not None:
             stmt = stmt.where(Opportunity.owner_id == owner_id)
         order = (Opportunity.expected_close_date.asc(), Opportunity.id) if stage in OPEN_STAGES else (
             Opportunity.closed_at.desc(), Opportunity.id.desc())
-        stmt = stmt.options(selectinload(Opportunity.customer), selectinload(Opportunity.owner))
         limit = per_stage if stage in OPEN_STAGES else per_closed
-        out[stage] = list(db.session.execute(stmt.order_by(*order).limit(limit)).scalars())
+        sub = stmt.order_by(*order).limit(limit).subquery()
+        branches.append(select(sub.c.id).select_from(sub))
+    ids = union_all(*branches).subquery()
+    cards = db.session.execute(
+        select(Opportunity).where(Opportunity.id.in_(select(ids.c.id)))
+        .options(selectinload(Opportunity.customer), selectinload(Opportunity.owner))).scalars()
+    out: dict[str, list[Opportunity]] = {stage: [] for stage in STAGES}
+    for opp in cards:
+        out[opp.stage].append(opp)
+    for stage, column in out.items():
+        if stage in OPEN_STAGES:  # the SQL order: close date ascending, no date last, then id
+            column.sort(key=lambda o: (o.expected_close_date is None, o.expected_close_date or dt.date.min, o.id))
+        else:  # newest close first (no close time first, as PostgreSQL's DESC), then id descending
+            column.sort(key=lambda o: (o.closed_at is None, o.closed_at or dt.datetime.min, o.id), reverse=True)
     return out
 
 

@@ -167,7 +167,8 @@ def update(order_id: Any, data: dict[str, Any], actor: Actor, version: Any = Non
     order = get(order_id, actor)
     version = check_version(version)
     if version is not None and version != order.version:
-        raise Conflict(current={"state": order.state})
+        # What the other person saved: the state, and the notes and total an edit would overwrite.
+        raise Conflict(current={"state": order.state, "notes": order.notes or "", "total": str(order.total)})
     if "owner_id" in data and data["owner_id"] not in (None, "") and check_id(data["owner_id"]) != order.owner_id:
         if not sees_all_sales(actor):
             raise Forbidden(_("Only a manager can reassign an owner."))

@@ -14,6 +14,10 @@ business change that caused it does. The `outbox_send` job (every minute) sends 
   as `suppressed`, never sent (checked again when sending).
 * Quiet hours: no SMS between `CRM_QUIET_HOURS` (21:00-08:00 local by default); such a message waits
   (`send_after`) and goes when they end.
+* Text: written just before each attempt from the facts as they are then (`message_render`), in the
+  customer's current language; the text sent stays on the row. A message that cannot be written
+  (template gone, customer deleted) is `failed` at once with the reason — retrying would not help
+  until someone fixes the cause and presses Retry.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.customer import Customer
 from app.models.message import CHANNELS, PURPOSES, OutboxMessage
-from app.services import audit, templates
+from app.services import audit, message_render, templates
 from app.services.actor import Actor
 from app.services.errors import Invalid, NotFound
 from app.services.senders import Sender, sender_for
@@ -120,13 +124,15 @@ def _recipient(customer: Customer | None, channel: str) -> str | None:
 def enqueue(*, customer_id: int | None, template_code: str, context: dict[str, Any],
             purpose: str = "service", channel: str | None = None, recipient: str | None = None,
             source: str | None = None, source_id: int | None = None) -> list[Any]:
-    """Queue the message(s) rendered from `template_code` for a customer; returns the queued rows.
+    """Queue the message(s) of `template_code` for a customer; returns the queued rows.
 
     purpose: "service" (transactional: ticket acknowledgement, transfer, resolution) or "marketing"
     (care and campaigns: suppressed for customers who opted out). channel None = the template's
     channels the customer has an address for. Joins the caller's transaction: the caller commits (or
     rolls back, and then no message exists). A missing or disabled template does not break the
     caller: the message is stored as `failed` with the reason, visible and retryable on the Outbox page.
+    The text is not written here but when the message is sent (from `source`/`source_id`, the
+    customer and `context`, the extra parameters), so a held or retried message has current facts.
     """
     if channel is not None and channel not in CHANNELS:
         raise Invalid({"channel": _("Not a valid choice: %(value)s.", value=channel)})
@@ -139,7 +145,7 @@ def enqueue(*, customer_id: int | None, template_code: str, context: dict[str, A
     ctx_json = json.dumps(context or {}, ensure_ascii=False, default=str)
     base = {"template_code": template_code, "source": source, "source_id": source_id,
             "customer_id": customer.id if customer is not None else None, "context": ctx_json,
-            "created_at": now, "updated_at": now}
+            "language": language, "render_at_send": True, "created_at": now, "updated_at": now}
     if template is None:
         row = OutboxMessage(channel=channel or "sms", recipient=recipient or _recipient(customer, channel or "sms"),
                             purpose=purpose, status="failed", attempts=0, next_attempt_at=now,
@@ -156,15 +162,13 @@ def enqueue(*, customer_id: int | None, template_code: str, context: dict[str, A
         to = (recipient if channel else None) or _recipient(customer, ch)
         if to is None and channel is None:
             continue  # e.g. no email address: that channel is simply not used
-        rendered = templates.render(template, customer, context, ch, _local_day(now))
         next_at, held = first_attempt(ch, now)
         status, error = "queued", None
         if purpose == "marketing" and customer is not None and not customer.consent_marketing:
             status = "suppressed"
         elif to is None:
             status, error = "failed", "no recipient address"
-        row = OutboxMessage(channel=ch, recipient=to, subject=rendered.subject, body=rendered.body,
-                            language=rendered.language, purpose=purpose, status=status, attempts=0,
+        row = OutboxMessage(channel=ch, recipient=to, purpose=purpose, status=status, attempts=0,
                             next_attempt_at=next_at, send_after=held, last_error=error, **base)
         db.session.add(row)
         rows.append(row)
@@ -209,21 +213,17 @@ def claim(now: dt.datetime, limit: int = BATCH, runner: str | None = None) -> li
         .order_by(OutboxMessage.id)).scalars())
 
 
-def _render_late(msg: OutboxMessage, now: dt.datetime) -> None:
-    """Messages queued set-based (care runs) are rendered from the customer's facts when sent."""
-    customer = msg.customer
-    template = templates.find(msg.template_code or "", templates.customer_language(customer))
-    if template is None:
-        raise LookupError(f"no enabled template '{msg.template_code}'")
-    try:
-        context = json.loads(msg.context or "{}")
-    except ValueError:
-        context = {}
-    rendered = templates.render(template, customer, context if isinstance(context, dict) else {}, msg.channel,
-                                _local_day(now))
-    msg.subject, msg.body, msg.language = rendered.subject, rendered.body, rendered.language
+def _write_text(msg: OutboxMessage, now: dt.datetime) -> None:
+    """Subject and body from current facts, kept on the row (what is sent); raises RenderError."""
+    rendered = message_render.render(msg, _local_day(now))
+    msg.subject, msg.body, msg.language, msg.rendered_at = rendered.subject, rendered.body, rendered.language, now
     if msg.recipient is None:
-        msg.recipient = _recipient(customer, msg.channel)
+        msg.recipient = _recipient(message_render.resolve_customer(msg), msg.channel)
+
+
+def needs_text(msg: OutboxMessage) -> bool:
+    """Rows queued before send-time rendering hold the body they are to be sent with."""
+    return bool(msg.render_at_send) or msg.body is None
 
 
 @dataclass
@@ -262,9 +262,16 @@ def send_one(message_id: int, now: dt.datetime, senders: dict[str, Sender], resu
         db.session.commit()
         return
     msg.attempts += 1
+    if needs_text(msg):
+        try:
+            _write_text(msg, now)
+        except message_render.RenderError as exc:  # lasting: failed now, with the reason, never dropped
+            msg.status, msg.last_error = "failed", f"Cannot write the message: {exc}"[:2000]
+            result.failed += 1
+            log.warning("outbox: message %s not sent: %s", msg.id, msg.last_error)
+            db.session.commit()
+            return
     try:
-        if msg.body is None:
-            _render_late(msg, now)
         if msg.channel not in senders:
             senders[msg.channel] = sender_for(msg.channel)
         senders[msg.channel].send(msg)

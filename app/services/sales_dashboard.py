@@ -1,6 +1,10 @@
 """Sales dashboard figures (managers): funnel with conversion rates, won revenue by month,
-per-salesperson revenue / deals / new customers, lost reasons. Each is one grouped SQL query over
-indexed columns, filtered by period (the operator's calendar days) and optionally one salesperson."""
+per-salesperson revenue / deals / new customers, lost reasons, filtered by period (the operator's
+calendar days) and optionally one salesperson.
+
+Each is one grouped query over the daily summary `sales_daily` (a few rows per day and salesperson),
+which `app.services.sales_summary` keeps exact in the same transaction as every change to an
+opportunity or a lead; grouping the live tables took 350–470 ms at a million customers."""
 
 from __future__ import annotations
 
@@ -10,19 +14,17 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models.lead import Lead
-from app.models.opportunity import Opportunity
+from app.models.sales_summary import NO_OWNER, SalesDaily
 from app.models.user import CrmUser
 from app.security.access import sees_all_sales
+from app.services import sales_summary  # noqa: F401 - installs the summary's upkeep on the session
 from app.services.actor import Actor
-from app.services.care_kinds import local_day_start_utc
 from app.services.errors import Forbidden, Invalid
 from app.services.sales import STAGE_LABELS
 from app.services.validation import FieldError, check_date, check_id
-from app.timefmt import local_zone
 
 FUNNEL = ("potential", "intent", "negotiation", "won")
 CHARTS = ("funnel", "revenue", "salespeople", "lost_reasons")
@@ -33,14 +35,6 @@ class Filters:
     start: dt.date
     end: dt.date
     owner_id: int | None
-
-    @property
-    def since(self) -> dt.datetime:
-        return local_day_start_utc(self.start)
-
-    @property
-    def until(self) -> dt.datetime:
-        return local_day_start_utc(self.end + dt.timedelta(days=1))
 
 
 def parse_filters(args: dict[str, Any], today: dt.date) -> Filters:
@@ -70,78 +64,74 @@ def _check(actor: Actor) -> None:
         raise Forbidden()
 
 
+def _days(metric: str, f: Filters, *cols: Any) -> Any:
+    """A query over the daily summary: one metric, the period's business days, maybe one salesperson."""
+    stmt = select(*cols).where(SalesDaily.metric == metric, SalesDaily.day >= f.start, SalesDaily.day <= f.end)
+    if f.owner_id is not None:
+        stmt = stmt.where(SalesDaily.owner_key == f.owner_id)
+    return stmt
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def _owner(key: int) -> int | None:
+    return None if key == NO_OWNER else key
+
+
 def funnel(f: Filters, actor: Actor) -> list[dict[str, Any]]:
     """Opportunities created in the period, by the furthest stages they reached, with step rates."""
     _check(actor)
-    # One scan of an index (created_at, owner_id, reached_rank): each move keeps `reached_rank`.
-    stmt = select(*[func.count(case((Opportunity.reached_rank >= rank, 1))) for rank in range(len(FUNNEL))]).where(
-        Opportunity.created_at >= f.since, Opportunity.created_at < f.until)
-    if f.owner_id is not None:
-        stmt = stmt.where(Opportunity.owner_id == f.owner_id)
-    reached = [int(n or 0) for n in db.session.execute(stmt).one()]
+    by_rank = dict(db.session.execute(_days("created", f, SalesDaily.reached_rank, func.sum(SalesDaily.n))
+                                      .group_by(SalesDaily.reached_rank)).all())
     rows, prev = [], None
     for rank, stage in enumerate(FUNNEL):
-        count = reached[rank]
+        count = sum(int(n or 0) for r, n in by_rank.items() if r >= rank)  # reached this stage or a later one
         rate = None if prev is None else (round(100.0 * count / prev, 1) if prev else 0.0)
         rows.append({"stage": stage, "label": str(STAGE_LABELS[stage]), "count": count, "rate": rate})
         prev = count
     return rows
 
 
-def _won(f: Filters) -> Any:
-    stmt = select(Opportunity).where(Opportunity.stage == "won", Opportunity.closed_at >= f.since,
-                                     Opportunity.closed_at < f.until)
-    if f.owner_id is not None:
-        stmt = stmt.where(Opportunity.owner_id == f.owner_id)
-    return stmt
-
-
-def _local_month(column: Any) -> Any:
-    """'YYYY-MM' of a naive-UTC timestamp in the operator's time zone, in SQL."""
-    offset = local_zone().utcoffset(dt.datetime(2026, 1, 1))
-    hours = int(offset.total_seconds() // 3600) if offset else 0
+def _month(day: Any) -> Any:
+    """'YYYY-MM' of a business day, in SQL (the summary's days are already the operator's)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column + dt.timedelta(hours=hours), "YYYY-MM")
-    return func.strftime("%Y-%m", column, f"{hours:+d} hours")
+        return func.to_char(day, "YYYY-MM")
+    return func.strftime("%Y-%m", day)
 
 
 def revenue_by_month(f: Filters, actor: Actor) -> list[dict[str, Any]]:
     _check(actor)
-    won = _won(f).subquery()
-    month = _local_month(won.c.closed_at).label("month")
-    rows = db.session.execute(select(month, func.count(), func.sum(won.c.expected_revenue))
-                              .group_by(month).order_by(month)).all()
-    return [{"month": m, "deals": int(n), "revenue": Decimal(r or 0).quantize(Decimal("0.01"))} for m, n, r in rows]
+    month = _month(SalesDaily.day).label("month")
+    rows = db.session.execute(_days("won", f, month, func.sum(SalesDaily.n), func.sum(SalesDaily.revenue))
+                              .group_by(month).having(func.sum(SalesDaily.n) > 0).order_by(month)).all()
+    return [{"month": m, "deals": int(n), "revenue": _money(r)} for m, n, r in rows]
 
 
 def by_salesperson(f: Filters, actor: Actor) -> list[dict[str, Any]]:
     _check(actor)
-    won = _won(f).subquery()
-    deals = {uid: (int(n), Decimal(r or 0).quantize(Decimal("0.01"))) for uid, n, r in db.session.execute(
-        select(won.c.owner_id, func.count(), func.sum(won.c.expected_revenue)).group_by(won.c.owner_id)).all()}
-    new_customers_q = select(Lead.owner_id, func.count()).where(
-        Lead.created_customer.is_(True), Lead.converted_at >= f.since, Lead.converted_at < f.until)
-    if f.owner_id is not None:
-        new_customers_q = new_customers_q.where(Lead.owner_id == f.owner_id)
-    new_customers = dict(db.session.execute(new_customers_q.group_by(Lead.owner_id)).all())
+    deals = {_owner(o): (int(n), _money(r)) for o, n, r in db.session.execute(
+        _days("won", f, SalesDaily.owner_key, func.sum(SalesDaily.n), func.sum(SalesDaily.revenue))
+        .group_by(SalesDaily.owner_key).having(func.sum(SalesDaily.n) > 0)).all()}
+    new_customers = {_owner(o): int(n) for o, n in db.session.execute(
+        _days("new_customer", f, SalesDaily.owner_key, func.sum(SalesDaily.n))
+        .group_by(SalesDaily.owner_key).having(func.sum(SalesDaily.n) > 0)).all()}
     ids = [i for i in set(deals) | set(new_customers) if i is not None]
     names = dict(db.session.execute(select(CrmUser.id, CrmUser.username).where(CrmUser.id.in_(ids))).all())
     rows = []
     for uid in set(deals) | set(new_customers):
         n, r = deals.get(uid, (0, Decimal("0.00")))
         rows.append({"owner_id": uid, "username": names.get(uid, _("Unassigned")), "revenue": r, "deals": n,
-                     "new_customers": int(new_customers.get(uid, 0))})
+                     "new_customers": new_customers.get(uid, 0)})
     return sorted(rows, key=lambda x: (-x["revenue"], x["username"]))
 
 
 def lost_reasons(f: Filters, actor: Actor, top: int = 10) -> list[dict[str, Any]]:
     _check(actor)
-    stmt = select(Opportunity.lost_reason, func.count()).where(
-        Opportunity.stage == "lost", Opportunity.closed_at >= f.since, Opportunity.closed_at < f.until)
-    if f.owner_id is not None:
-        stmt = stmt.where(Opportunity.owner_id == f.owner_id)
-    rows = db.session.execute(stmt.group_by(Opportunity.lost_reason).order_by(func.count().desc(),
-                                                                              Opportunity.lost_reason)).all()
+    count = func.sum(SalesDaily.n)
+    rows = db.session.execute(_days("lost", f, SalesDaily.lost_reason, count).group_by(SalesDaily.lost_reason)
+                              .having(count > 0).order_by(count.desc(), SalesDaily.lost_reason)).all()
     out = [{"reason": r or _("(none)"), "count": int(n)} for r, n in rows[:top]]
     if len(rows) > top:
         out.append({"reason": _("Other"), "count": sum(int(n) for _r, n in rows[top:])})

@@ -223,3 +223,12 @@ def load(sink: Any, seed: int, cust_base: int, customers: int, months: int, toda
             sink.execute(f"ANALYZE {table}")
     step(f"tickets: {total:,}")
     return total
+
+
+def fill_summary(say: Callable[[str], None]) -> None:
+    """Rebuild the service statistics' daily summary over every seeded day (after the seed's commit:
+    the summary also counts the surveys the SLA backfill answers)."""
+    from app.services import service_summary
+
+    done = service_summary.rebuild_all()
+    say(f"  service statistics summary: {done.get('days', 0):,} days")

@@ -65,6 +65,7 @@ def init() -> InitResult:
 
     ensure_message_templates()  # shipped zh/en message templates (issues 4.6, 5.4), never overwritten
     __import__("app.services.key_rotation").services.key_rotation.ensure_key_check()  # field key check (issue 7)
+    __import__("app.services.sales_summary").services.sales_summary.ensure_built()  # sales summary, once (3.10)
     password = None
     if appbuilder.sm.find_user(username="admin") is None:
         password = os.environ.get("CRM_ADMIN_PASSWORD") or secrets.token_urlsafe(12)

@@ -10,15 +10,23 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.business_change import BusinessChange
 from app.models.plan import Plan
 from app.models.subscription import Subscription, SubscriptionVas
 from app.models.vas import ValueAddedService
 from app.services import audit, customers
 from app.services.actor import Actor
+from app.services.care import business_date
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.masking import mask_mobile
 from app.services.validation import FieldError, check_date, check_mobile, check_version
+
+
+def _today() -> dt.date:
+    """The business day (CRM_TIMEZONE, Asia/Shanghai): between 00:00 and 08:00 there the UTC or server
+    date is still yesterday, and a line opened then would start a day early."""
+    return business_date(utcnow())
 
 
 def first_of_next_month(day: dt.date) -> dt.date:
@@ -54,7 +62,7 @@ def open_line(data: dict[str, Any], actor: Actor) -> Subscription:
     except FieldError as exc:
         errors["number"] = str(exc)
     try:
-        effective = check_date(data.get("effective_date")) or dt.date.today()
+        effective = check_date(data.get("effective_date")) or _today()
         expiry = check_date(data.get("expiry_date"))
         if expiry and expiry <= effective:
             errors["expiry_date"] = _("Expiry date must be after the effective date.")
@@ -87,10 +95,16 @@ def get(subscription_id: int, actor: Actor) -> Subscription:
     return sub
 
 
+def current_values(sub: Subscription) -> dict[str, str]:
+    """The line as it is now, for a conflict: what the other person's change left."""
+    return {"plan": str(sub.plan), "status": sub.status}
+
+
 def _check_version(sub: Subscription, version: Any) -> None:
-    """A change made on a stale view of the line (someone changed it since) is a Conflict."""
+    """A change made on a stale view of the line (someone changed it since, or the same form was
+    sent twice) is a Conflict."""
     if check_version(version) not in (None, sub.version):
-        raise Conflict(current={"plan": str(sub.plan), "status": sub.status})
+        raise Conflict(current=current_values(sub))
 
 
 def change_plan(subscription_id: int, plan_id: Any, actor: Actor, reason: str | None = None,
@@ -103,7 +117,7 @@ def change_plan(subscription_id: int, plan_id: Any, actor: Actor, reason: str | 
         raise Invalid({"plan_id": _("Only an active line can change plan.")})
     if plan.id == sub.plan_id:
         raise Invalid({"plan_id": _("The line is already on this plan.")})
-    effective = first_of_next_month(today or dt.date.today())
+    effective = first_of_next_month(today or _today())
     before = {"plan": sub.plan.code}
     sub.plan_id = plan.id
     sub.customer.plan_id = plan.id
@@ -125,7 +139,7 @@ def set_status(subscription_id: int, status: str, actor: Actor, reason: str | No
         raise Invalid({"status": _("The line cannot move from %(old)s to %(new)s.", old=sub.status, new=status)})
     before = {"status": sub.status}
     sub.status = status
-    _change(sub, kinds[status], before, {"status": status}, actor, dt.date.today(), reason)
+    _change(sub, kinds[status], before, {"status": status}, actor, _today(), reason)
     audit.record(actor, "update", "subscription", sub.id, {"before": before, "after": {"status": status}})
     db.session.commit()
     return sub
@@ -145,7 +159,7 @@ def subscribe_vas(data: dict[str, Any], actor: Actor) -> SubscriptionVas:
     if sub.status != "active":
         errors["subscription_id"] = _("Only an active line can order value-added services.")
     try:
-        start = check_date(data.get("start_date")) or dt.date.today()
+        start = check_date(data.get("start_date")) or _today()
         end = check_date(data.get("end_date"))
         if end and end <= start:
             errors["end_date"] = _("End date must be after the start date.")
@@ -175,7 +189,7 @@ def unsubscribe_vas(item_id: int, actor: Actor, reason: str | None = None, today
     sub = get(item.subscription_id, actor)
     if item.status != "active":
         raise Invalid({"status": _("This value-added service is already cancelled.")})
-    end = today or dt.date.today()
+    end = today or _today()
     item.status, item.end_date = "cancelled", end
     _change(sub, "vas_unsubscribe", {"vas": item.vas.code}, None, actor, end, reason)
     audit.record(actor, "update", "subscription_vas", item.id, {"after": {"status": "cancelled"}})

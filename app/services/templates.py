@@ -69,7 +69,7 @@ def default_language() -> str:
 
 
 def customer_language(customer: Customer | None) -> str:
-    """The customer's language (a `language` attribute when the record has one), else the default."""
+    """The customer's message language (`customer.language`), else the default (no customer)."""
     lang = getattr(customer, "language", None) if customer is not None else None
     return lang if lang in LANGUAGES else default_language()
 
@@ -199,12 +199,13 @@ def render(template: MessageTemplate, customer: Customer | None, context: dict[s
 
 
 def find(code: str, language: str, enabled_only: bool = True) -> MessageTemplate | None:
-    """The template in `language`, else in the default language, else in any language."""
+    """The template in `language`, else in the default language, else zh, else in any language there is
+    (a customer always gets the message, in the best language available)."""
     stmt = select(MessageTemplate).where(MessageTemplate.code == code)
     if enabled_only:
         stmt = stmt.where(MessageTemplate.enabled.is_(True))
     found = {t.language: t for t in db.session.execute(stmt).scalars()}
-    for lang in (language, default_language(), *LANGUAGES):
+    for lang in (language, default_language(), "zh", *LANGUAGES, *sorted(found)):
         if lang in found:
             return found[lang]
     return None

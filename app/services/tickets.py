@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,7 +40,7 @@ from app.models.ticket import (
 )
 from app.models.user import CrmUser
 from app.security.access import scope_tickets, sees_all_tickets
-from app.services import audit, customers, outbox, sla, surveys, ticket_routing
+from app.services import arrears, audit, customers, outbox, sla, surveys, templates, ticket_routing
 from app.services.actor import Actor
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.validation import FieldError, check_choice, check_id, check_text
@@ -100,6 +100,28 @@ def timeline(ticket: Ticket) -> list[TicketEvent]:
     ).scalars())
 
 
+@dataclass
+class CustomerPanel:
+    customer: Customer
+    subscriptions: list[Subscription]
+    arrears: arrears.Arrears
+
+
+def customer_panel(customer_id: int, actor: Actor) -> CustomerPanel:
+    """The ticket page's customer box: the customer (within the actor's rows, else NotFound), their
+    lines with plans, arrears. Four statements; the full 360 load it replaced ran about twenty for
+    the same three facts."""
+    from app.services.care import business_date  # care imports services that import this module
+
+    customer = customers.get(customer_id, actor)
+    subs = db.session.execute(
+        select(Subscription).options(selectinload(Subscription.plan))
+        .where(Subscription.customer_id == customer.id).order_by(Subscription.effective_date.desc())
+    ).scalars().all()
+    return CustomerPanel(customer=customer, subscriptions=list(subs),
+                         arrears=arrears.for_customer(customer.id, business_date(utcnow())))
+
+
 def transfers(ticket: Ticket) -> list[TicketTransfer]:
     return list(db.session.execute(
         select(TicketTransfer).where(TicketTransfer.ticket_id == ticket.id).order_by(TicketTransfer.at)
@@ -122,6 +144,9 @@ def department_times(ticket: Ticket, now: dt.datetime | None = None) -> list[dic
     return list(out.values())
 
 
+# Most urgent first. Every priority a ticket can have (PRIORITIES): the queue reads one branch each.
+QUEUE_PRIORITY_ORDER = ("urgent", "high", "normal", "low")
+assert set(QUEUE_PRIORITY_ORDER) == set(PRIORITIES), "a priority the queue would never show"
 QUEUE_COUNT_CAP = 1000  # the tab badges say "1000+" above this; counting further costs time, tells nothing
 
 
@@ -140,10 +165,26 @@ def queue(actor: Actor, which: str = "mine", limit: int = 100) -> list[Ticket]:
     """'mine': open tickets assigned to the actor; 'unassigned': open, unassigned tickets of the
     actor's department (all departments for Managers); 'all': every open ticket the actor may see.
     Most urgent first, then oldest first."""
-    urgency = case({"urgent": 0, "high": 1, "normal": 2}, value=Ticket.priority, else_=3)
-    stmt = _queue_stmt(actor, which).options(
-        selectinload(Ticket.customer), selectinload(Ticket.department), selectinload(Ticket.assignee))
-    return list(db.session.execute(stmt.order_by(urgency, Ticket.created_at, Ticket.id).limit(limit)).scalars())
+    # One branch per priority, each "oldest first, at most `limit`": every branch is a short scan of
+    # ix_ticket_open_queue, where one ORDER BY on a priority rank sorted all of an agent's open
+    # tickets (~8,000) for a page of 100. The union holds ≤ 4 × limit ids; one statement picks the page.
+    rank = {p: n for n, p in enumerate(QUEUE_PRIORITY_ORDER)}
+    branches = [
+        select(sub.c.id, sub.c.priority, sub.c.created_at).select_from(sub)
+        for sub in (
+            _queue_stmt(actor, which).with_only_columns(Ticket.id, Ticket.priority, Ticket.created_at)
+            .where(Ticket.priority == priority).order_by(Ticket.created_at, Ticket.id).limit(limit).subquery()
+            for priority in QUEUE_PRIORITY_ORDER
+        )
+    ]
+    candidates = union_all(*branches).subquery()
+    urgency = case(rank, value=candidates.c.priority, else_=len(rank))
+    page = select(candidates.c.id).order_by(urgency, candidates.c.created_at, candidates.c.id).limit(limit)
+    rows = db.session.execute(
+        select(Ticket).where(Ticket.id.in_(page)).options(
+            selectinload(Ticket.customer), selectinload(Ticket.department), selectinload(Ticket.assignee))
+    ).scalars()
+    return sorted(rows, key=lambda t: (rank.get(t.priority, len(rank)), t.created_at, t.id))
 
 
 def queue_count(actor: Actor, which: str, cap: int = QUEUE_COUNT_CAP) -> int:
@@ -265,8 +306,7 @@ def _set_assignee(ticket: Ticket, user_id: int | None, actor: Actor, at: dt.date
 def _message_context(ticket: Ticket, survey_url: str | None = None) -> dict[str, Any]:
     dept = db.session.get(Department, ticket.department_id)
     customer = db.session.get(Customer, ticket.customer_id)
-    language = current_app.config.get("CRM_MESSAGE_LANGUAGE", "zh")
-    with force_locale(language):
+    with force_locale(templates.customer_language(customer)):
         type_label = label(TYPE_CHOICES, ticket.ticket_type)
     context = {
         "ticket_no": ticket.ticket_no,
@@ -274,8 +314,7 @@ def _message_context(ticket: Ticket, survey_url: str | None = None) -> dict[str,
         "ticket_type_code": ticket.ticket_type,
         "ticket_subject": ticket.subject,
         "department": dept.name if dept else "",
-        "customer_name": customer.name if customer else "",
-    }
+    }  # a record of the facts when queued; the text is written from the ticket and customer when sent
     if survey_url is not None:
         context["survey_url"] = survey_url
     return context

@@ -18,6 +18,8 @@ from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from app.timefmt import business_today
+
 
 class FieldError(ValueError):
     """A single field's value is wrong; the message is for the user."""
@@ -81,7 +83,7 @@ def check_id_number(value: str) -> str:
     # codes created in 1985), so only the code's existence in GB/T 2260 is checked here.
     if not _region_known(raw[:6]):
         raise FieldError(_("Resident ID number has an unknown region code."))
-    if ric.get_birth_date(raw) > dt.date.today():
+    if ric.get_birth_date(raw) > business_today():
         raise FieldError(_("Resident ID number has a birth date in the future."))
     return raw
 
@@ -159,6 +161,26 @@ def check_choice(value: str | None, choices: tuple[str, ...], required: bool = T
     if value not in choices:
         raise FieldError(_("Not a valid choice: %(value)s.", value=value))
     return value
+
+
+# Spellings of the two message languages met in forms and import files (the stored codes are zh/en).
+_LANGUAGE_WORDS = {"zh": "zh", "zh-cn": "zh", "zh_cn": "zh", "zh-hans": "zh", "cn": "zh", "chinese": "zh",
+                   "中文": "zh", "汉语": "zh", "简体中文": "zh", "普通话": "zh",
+                   "en": "en", "en-us": "en", "en_us": "en", "en-gb": "en", "english": "en", "英文": "en",
+                   "英语": "en"}
+
+
+def check_language(value: object, required: bool = False) -> str | None:
+    """A customer's message language: "zh" or "en" (also "中文", "English", "zh-CN" …); blank → None."""
+    raw = _as_text(value).strip()
+    if not raw:
+        if required:
+            raise FieldError(_("This field is required."))
+        return None
+    code = _LANGUAGE_WORDS.get(raw.lower())
+    if code is None:
+        raise FieldError(_("Not a valid language: %(value)s. Use zh (Chinese) or en (English).", value=raw))
+    return code
 
 
 def check_money(value: object, *, allow_zero: bool = True) -> Decimal:

@@ -101,6 +101,11 @@ class ServiceModelView(ExportableListMixin, ListToolsMixin, ModelView):
         # Only offer what a service implements, whatever a role grants.
         self.base_permissions = _without(self.base_permissions, self.writes, "can_add", "can_edit", "can_delete")
 
+    def version_of(self, item: Any) -> Any:
+        """The optimistic-lock token the edit form carries; a view whose table has no `version`
+        column names its own (e.g. a digest of the edited fields, `services.teams`)."""
+        return getattr(item, "version", "")
+
     def _add(self):  # noqa: ANN202 - FAB's signature
         if self.writes.create is None:
             abort(405)
@@ -139,7 +144,7 @@ class ServiceModelView(ExportableListMixin, ListToolsMixin, ModelView):
                     # Keep what the user typed; show what the other person saved; the next save
                     # is a deliberate overwrite, so it carries the current version.
                     fresh = self.datamodel.get(pk, self._base_filters)
-                    form.version.data = fresh.version if fresh is not None else ""
+                    form.version.data = self.version_of(fresh) if fresh is not None else ""
                     current = getattr(exc, "current", {})
                     details = "; ".join(f"{self.label_columns.get(k, k)}: {v}" for k, v in current.items())
                     flash(_("Someone else saved this record while you were editing. Their values: %(details)s. "
@@ -156,7 +161,7 @@ class ServiceModelView(ExportableListMixin, ListToolsMixin, ModelView):
                     return None
         else:
             form = self.edit_form.refresh(obj=item)
-            form.version.data = getattr(item, "version", "")
+            form.version.data = self.version_of(item)
             self.prefill_form(form, pk)
             self.update_redirect()  # as FAB's _edit: Save returns to the page the user came from
         return self._get_edit_widget(form=form, exclude_cols=[])

@@ -22,8 +22,9 @@ from app.security.access import CARE_TASK_ACCESS_FILTER
 from app.security.current import current_actor
 from app.services import care, care_rules
 from app.services.care_kinds import KINDS, kind_choices
-from app.services.errors import CrmError
+from app.services.errors import Conflict, CrmError
 from app.views.base import ServiceModelApi, ServiceModelView, Writes
+from app.views.care_task_list import STATUS_LABELS
 from app.views.datamodel import CrmSQLAInterface
 
 OUTCOME_CHOICES = [
@@ -47,6 +48,16 @@ def _parse_month(value: str | None, default: dt.date) -> dt.date:
         return dt.datetime.strptime(value or "", "%Y-%m").date()
     except ValueError:
         return default.replace(day=1)
+
+
+def _conflict_details(current: dict) -> str:
+    """The task as the other person left it, in the agenda's words."""
+    outcomes = dict(OUTCOME_CHOICES)
+    parts = [f"{_('Status')}: {STATUS_LABELS.get(current.get('status'), current.get('status'))}",
+             f"{_('Due on')}: {current.get('due_date')}", f"{_('Attempts')}: {current.get('attempts')}"]
+    if current.get("outcome"):
+        parts.append(f"{_('Outcome')}: {outcomes.get(current['outcome'], current['outcome'])}")
+    return "; ".join(parts)
 
 
 class CareAgendaView(BaseView):
@@ -84,7 +95,12 @@ class CareAgendaView(BaseView):
     def complete(self, pk: int):  # noqa: ANN201
         try:
             task = care.complete(pk, request.form.get("outcome"), request.form.get("notes"), current_actor(),
-                                 today=today())
+                                 today=today(), version=request.form.get("version"))
+        except Conflict as exc:
+            db.session.rollback()
+            flash(_("Someone else recorded an outcome for this task after you opened the page: %(details)s. "
+                    "Nothing was recorded from you; check the task and record your outcome again.",
+                    details=_conflict_details(exc.current)), "warning")
         except CrmError as exc:
             db.session.rollback()
             if exc.status == 404:

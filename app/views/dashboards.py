@@ -19,11 +19,14 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.models.customer import SEGMENTS
+from app.models.care import CareTask
+from app.models.customer import SEGMENTS, Customer
+from app.models.ticket import Ticket
 from app.security.current import current_actor
 from app.services import dashboards, exports, kpi_refresh
 from app.services.arrears import AGING_BUCKETS
 from app.services.errors import CrmError, Invalid, NotFound
+from app.views.kpi_filters import filter_index
 
 # FAB's filter positions (SQLAFilterConverter): strings → 3 equal, 7 not equal; dates → 0 equal,
 # 1 greater than, 2 smaller than; relations → 0 equal.
@@ -44,6 +47,16 @@ def _safe_url(endpoint: str, filters: list[tuple[str, str, Any]] | None = None) 
         return None
 
 
+def _filtered_url(endpoint: str, model: type, filters: list[tuple[str, str, Any]]) -> str | None:
+    """The list's URL with `(column, FAB operator arg_name, value)` filters, each operator's
+    `_flt_` index looked up on the list's own filters (`kpi_filters.filter_index`)."""
+    try:
+        args = [(f"_flt_{filter_index(model, col, op)}_{col}", str(value)) for col, op, value in filters]
+        return url_for(endpoint) + "?" + urlencode(args)
+    except Exception:  # noqa: BLE001 - werkzeug BuildError: that list is not registered in this build
+        return None
+
+
 def manager_links(d: dict[str, Any], today: dt.date) -> dict[str, Any]:
     """The filtered list behind each KPI of the manager page (None: no list to link)."""
     bills = "BillModelView.list"
@@ -56,6 +69,15 @@ def manager_links(d: dict[str, Any], today: dt.date) -> dict[str, Any]:
             flt.append(("due_date", "gt", (today - dt.timedelta(days=hi + 1)).isoformat()))
         aging.append(_safe_url(bills, flt))
     churn = _safe_url("ChurnRiskView.index")
+    # The tiles' exact populations (definitions in `kpi_refresh.manager_kpis`).
+    not_closed = ("status", "neq", "closed")
+    risk_bands = [_filtered_url("CustomerModelView.list", Customer, [not_closed, ("churn_risk", "churn_band", i)])
+                  for i in range(len(kpi_refresh.RISK_BANDS))]
+    month_start = kpi_refresh._to_utc(today.replace(day=1))  # noqa: SLF001 - the figure's own boundary
+    care_done = _filtered_url("CareTaskListView.list", CareTask,
+                              [("status", "eq", "done"), ("completed_at", "ge", month_start.isoformat(sep=" "))])
+    care_overdue = _filtered_url("CareTaskListView.list", CareTask,
+                                 [("status", "eq", "open"), ("due_date", "lt", today.isoformat())])
     return {
         "active_customers": _safe_url("CustomerModelView.list", [("status", "eq", "active")]),
         "revenue_this_month": _safe_url(bills, [("month", "date_eq", d["month"])]),
@@ -64,9 +86,12 @@ def manager_links(d: dict[str, Any], today: dt.date) -> dict[str, Any]:
         "arrears_total": _safe_url(bills, overdue),
         "aging": aging,
         "risk": churn,
+        "risk_bands": risk_bands,
         "open_tickets": _safe_url("TicketModelView.list", [("status", "neq", "resolved"), ("status", "neq", "closed")]),
-        "sla_breached": _safe_url("SlaBoardView.index"),
+        "sla_breached": _filtered_url("TicketModelView.list", Ticket, [("sla_breached", "sla_breached", 1)]),
         "care": _safe_url("CareTeamView.index"),
+        "care_done": care_done,
+        "care_overdue": care_overdue,
     }
 
 

@@ -1,10 +1,19 @@
-"""Make FAB's REST argument check cheap: compile each rison JSON schema once.
+"""Per-request costs of FAB that do not depend on the request, paid once per process.
+
+Rison schemas: compile each JSON schema once.
 
 FAB checks every API request's `q=` with `jsonschema.validate(instance, schema)`. That function
 checks the *schema itself* against the JSON Schema meta-schema on every call before it looks at
 the instance, and that took about half of a one-row API request (measured ~20 ms at 1M
 customers, bench/RESULTS.md). FAB's schemas are module-level constants, so a validator is built
 once per schema; the errors raised are the same (`best_match`, as `jsonschema.validate` does).
+
+Filter lists: every `Filters(...)` (FAB builds about three per list request, one of them in
+`get_joined_filters`) converts every column of the model into its filter objects again — a
+dozen introspection calls per column, about 1 ms a request for the customer model. The
+result depends only on the interface and the columns, and the filter objects keep no state
+(the values live in `Filters.values`), so each list is built once and handed out as a copy
+(`Filters.__init__` extends the lists in place with `search_filters`).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from typing import Any
 
 import flask_appbuilder.api as fab_api
 import jsonschema
+from flask_appbuilder.models.filters import Filters, map_args_filter
 from jsonschema.exceptions import best_match
 
 
@@ -32,5 +42,26 @@ class _CompiledJsonschema:
             raise error
 
 
+_stock_get_filters = Filters._get_filters
+
+
+def _get_filters_once(self: Filters, cols: list[str]) -> dict[str, list[Any]]:
+    cache = self.datamodel.__dict__.setdefault("_crm_filters", {})
+    key = (self.filter_converter, tuple(cols))
+    built = cache.get(key)
+    if built is None:
+        built = cache[key] = _stock_get_filters(self, cols)
+    else:
+        # A filter's constructor also registers its class for its REST operator name (FAB's
+        # module-level `map_args_filter`, read by `rest_add_filters`); replay that, in order, so the
+        # operator → class map ends up exactly as stock FAB leaves it.
+        for filters in built.values():
+            for flt in filters:
+                if flt.arg_name:
+                    map_args_filter[flt.arg_name] = type(flt)
+    return {column: list(filters) for column, filters in built.items()}
+
+
 def install() -> None:
     fab_api.jsonschema = _CompiledJsonschema
+    Filters._get_filters = _get_filters_once

@@ -12,6 +12,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from app.extensions import db
+from app.labels import LANGUAGE_CHOICES
 from app.models.message import MESSAGE_STATUSES, MessageTemplate
 from app.security.current import current_actor
 from app.services import outbox, templates
@@ -19,7 +20,6 @@ from app.services.errors import CrmError, Invalid
 from app.views.base import ServiceModelView, Writes
 from app.views.datamodel import CrmSQLAInterface
 
-LANGUAGE_CHOICES = [("zh", _l("Chinese")), ("en", _l("English"))]
 PURPOSE_CHOICES = [("service", _l("Service notice")), ("marketing", _l("Marketing"))]
 CHANNELS_CHOICES = [("sms", _l("SMS")), ("email", _l("Email")), ("sms,email", _l("SMS and email"))]
 STATUS_LABELS = {
@@ -137,6 +137,7 @@ class OutboxView(BaseView):
         return self.render_template(
             "crm/message_outbox.html", rows=rows[:size], more=len(rows) > size, page=page, status=status,
             channel=channel, customer=customer, counts=outbox.status_counts(), statuses=STATUS_LABELS,
+            languages=dict(LANGUAGE_CHOICES),
         )
 
     def _act(self, fn, pk: int, done: str):  # noqa: ANN001, ANN202

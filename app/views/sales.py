@@ -443,8 +443,10 @@ class ContactLogApi(ServiceModelApi):
     base_filters = SALES_ACCESS_FILTER
     base_order = ("contacted_at", "desc")
     allow_browser_login = True
+    # `version`: what a client sends back with a PUT (a stale one is a 409).
     list_columns = ["id", "lead_id", "opportunity_id", "customer_id", "contacted_at", "method", "content",
-                    "feedback", "next_step", "next_contact_date", "owner_id", "follow_up_task_id", "created_at"]
+                    "feedback", "next_step", "next_contact_date", "owner_id", "follow_up_task_id", "created_at",
+                    "version"]
     show_columns = list_columns
     add_columns = ["lead_id", "opportunity_id", "customer_id", "contacted_at", "method", "content", "feedback",
                    "next_step", "next_contact_date"]

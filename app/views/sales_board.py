@@ -34,9 +34,11 @@ class SalesBoardView(BaseView):
         actor = current_actor()
         owner = check_id(request.args.get("owner")) if sees_all_sales(actor) else None
         columns = opportunities.board(actor, owner)
+        # Translated once: each of up to 200 cards prints its move buttons' labels.
+        labels = {stage: str(text) for stage, text in STAGE_LABELS.items()}
         return self.render_template(
-            "crm/sales_board.html", stages=STAGES, open_stages=OPEN_STAGES, labels=STAGE_LABELS, columns=columns,
-            moves={s: [(t, STAGE_LABELS[t]) for t in TRANSITIONS[s]] for s in STAGES},
+            "crm/sales_board.html", stages=STAGES, open_stages=OPEN_STAGES, labels=labels, columns=columns,
+            moves={s: [(t, labels[t]) for t in TRANSITIONS[s]] for s in STAGES},
             totals=opportunities.board_totals(actor, owner),
             owners=sales_dashboard.salespeople() if sees_all_sales(actor) else [], owner=owner, today=_today())
 

@@ -42,6 +42,10 @@ class Data:
     def resolved(self) -> stats.Resolved:
         return stats.resolved_stats(self.p)
 
+    @cached_property
+    def complaints(self) -> stats.Complaints:
+        return stats.complaints(self.p)
+
 
 def _names(choices: list) -> Callable[[str], str]:
     table = {k: str(v) for k, v in choices}
@@ -82,7 +86,7 @@ def _volume(d: Data, by: str) -> Figure:
 
 
 def _complaints(d: Data, by: str) -> Figure:
-    rows = stats.complaint_rate(d.p, by)[:20]
+    rows = stats.complaint_rate(d.p, by, d.complaints)[:20]
     title = _("Complaints per 1,000 customers by plan") if by == "plan" else _(
         "Complaints per 1,000 customers by city")
     option = _bars([r[0] for r in rows][::-1], [(_("Per 1,000 customers"), [r[3] for r in rows][::-1])],

@@ -5,6 +5,8 @@ then sees is decided in `app.security.access` (`reach`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from app.models.department import Department
@@ -38,6 +40,9 @@ class TeamModelView(ServiceModelView):
     search_columns = ["name", "department", "lead"]
     description_columns = {"lead": _l("The team lead sees the records of every member; a lead joins the team.")}
 
+    def version_of(self, item: Any) -> str:
+        return teams.team_version(item)  # no version column: a digest of the edited fields
+
 
 MEMBER_LABELS = {
     "username": _l("User name"), "first_name": _l("First name"), "last_name": _l("Last name"),
@@ -60,6 +65,9 @@ class TeamMemberModelView(ServiceModelView):
     show_columns = ["username", "first_name", "last_name", "department", "team", "active"]
     edit_columns = ["team", "version"]
     search_columns = ["username", "department", "team"]
+
+    def version_of(self, item: Any) -> str:
+        return teams.membership_version(item)
 
 
 DEPARTMENT_LABELS = {
@@ -85,3 +93,6 @@ class DepartmentStructureModelView(ServiceModelView):
     search_columns = ["code", "name", "parent", "head"]
     description_columns = {"head": _l("The head sees the records of every user in this department and "
                                       "its sub-departments.")}
+
+    def version_of(self, item: Any) -> str:
+        return teams.department_version(item)

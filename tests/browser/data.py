@@ -18,6 +18,7 @@ from app.models.business_change import BusinessChange
 from app.models.usage import UsageRecord
 from app.services import catalog, payments, subscriptions
 from app.services.customer360 import months_back
+from app.timefmt import business_today
 from tests.factories import make_customer
 
 
@@ -33,7 +34,7 @@ def make_rich_customer(actor: Any, *, mobile: str = "13912345678", months: int =
                        today: dt.date | None = None, **overrides: Any) -> Any:
     """Create the customer and their history; return the customer."""
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or business_today()
     suffix = mobile[-4:]
     basic = make_plan(actor, f"M59-{suffix}", "畅享59元套餐", "59.00", 20480)
     better = make_plan(actor, f"M129-{suffix}", "畅享129元5G套餐", "129.00", 61440)

@@ -101,6 +101,7 @@ TABLE: dict[str, Row] = {
     "team_members": Row("lsex", "", Manager="rw"),
     "department_structure": Row("lsex", "", Manager="rw"),
     "manager_dashboard": Row("p", "", Manager="rw"),
+    "care_task_list": Row("lx", "", Manager="r"),
     "customer_analysis": Row("p", "", Manager="rw"),
     "churn_factors": Row("p", "", Manager="rw"),
 }

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.business_change import BusinessChange
 from app.models.subscription import Subscription, SubscriptionVas
 from app.services import catalog, subscriptions
+from app.services.care import business_date
 from tests.factories import make_customer, make_plan
 
 
@@ -32,7 +32,7 @@ def test_change_plan_page_records_change_effective_next_month(ctx, actor, as_use
     assert resp.status_code == 302 and f"/customer360/{customer.id}" in resp.headers["Location"]
     change = db.session.execute(
         select(BusinessChange).where(BusinessChange.change_type == "plan_change")).scalar_one()
-    assert change.effective_date == subscriptions.first_of_next_month(dt.date.today())
+    assert change.effective_date == subscriptions.first_of_next_month(business_date(utcnow()))
     assert change.reason == "升档"
     assert db.session.get(Subscription, line.id).plan_id == new_plan.id
 

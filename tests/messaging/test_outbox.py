@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.extensions import db
-from app.services import outbox
+from app.services import message_render, outbox
 from tests.factories import make_customer
 from tests.messaging.conftest import NOW, messages, senders
 
@@ -30,8 +30,13 @@ def test_enqueue_joins_the_callers_transaction(ctx, actor, monkeypatch):  # noqa
     db.session.commit()
     [sms] = messages()  # no email address: SMS only
     assert sms.channel == "sms" and sms.recipient == customer.mobile and sms.status == "queued"
-    assert "T-0001" in sms.body and "网速慢" in sms.body and "技术部" in sms.body
+    assert sms.body is None and sms.render_at_send  # written when sent, from the facts then
     assert sms.source == "ticket" and sms.source_id == 7 and sms.next_attempt_at == NOW
+    sent = senders()
+    outbox.send_due(NOW, senders=sent)
+    [(_id, _to, body)] = sent["sms"].sent
+    assert "T-0001" in body and "网速慢" in body and "技术部" in body
+    assert messages()[0].body == body  # what was sent stays on the row
 
 
 def test_enqueue_uses_every_channel_the_customer_has(ctx, actor, monkeypatch):  # noqa: ANN001
@@ -40,6 +45,7 @@ def test_enqueue_uses_every_channel_the_customer_has(ctx, actor, monkeypatch):  
     outbox.enqueue(customer_id=customer.id, template_code="ticket_resolved",
                    context={**TICKET, "survey_url": "http://127.0.0.1/s/abc"})
     db.session.commit()
+    outbox.send_due(NOW, senders=senders())
     by_channel = {m.channel: m for m in messages()}
     assert set(by_channel) == {"sms", "email"}
     assert by_channel["email"].recipient == "li@example.com"
@@ -55,8 +61,10 @@ def test_missing_template_is_kept_as_failed_and_retryable(ctx, actor, monkeypatc
     assert msg.status == "failed" and "no_such_template" in msg.last_error
     outbox.retry(msg.id, actor("manager"))
     result = outbox.send_due(NOW, senders=senders())
-    assert result.failed == 0 and result.retrying == 1  # still no template: retried, not lost
-    assert messages()[0].status == "queued"
+    # Still no template: failed again at once with the reason (no pointless backoff), kept, retryable.
+    assert result.failed == 1 and result.retrying == 0
+    [msg] = messages()
+    assert msg.status == "failed" and "no_such_template" in msg.last_error
 
 
 def test_sending_retries_with_backoff_then_fails_visibly(ctx, actor, monkeypatch):  # noqa: ANN001
@@ -100,7 +108,9 @@ def test_marketing_is_suppressed_without_consent(ctx, actor, monkeypatch):  # no
     db.session.commit()
     assert [m.status for m in messages(customer_id=no.id)] == ["suppressed"]
     [queued] = messages(customer_id=yes.id)
-    assert queued.status == "queued" and "TD" in queued.body  # marketing SMS say how to opt out
+    assert queued.status == "queued"
+    # Marketing SMS say how to opt out.
+    assert "TD" in message_render.render(queued, NOW.date()).body
 
     # Opting out after the message was queued still stops it.
     yes.consent_marketing = False
@@ -170,4 +180,7 @@ def test_no_address_is_kept_as_failed_not_dropped(ctx, monkeypatch):  # noqa: AN
                    recipient="walkin@example.com")
     db.session.commit()
     [mail] = messages(channel="email")
-    assert mail.status == "queued" and mail.recipient == "walkin@example.com" and "尊敬的客户" in mail.body
+    assert mail.status == "queued" and mail.recipient == "walkin@example.com"
+    outbox.send_due(NOW, senders=senders())
+    [mail] = messages(channel="email")
+    assert mail.status == "sent" and "尊敬的客户" in mail.body

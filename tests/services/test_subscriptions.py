@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.business_change import BusinessChange
 from app.models.customer import Customer
 from app.services import audit, subscriptions
+from app.services.care import business_date
 from app.services.errors import Invalid, NotFound
 from tests.factories import make_customer, make_plan
 
@@ -30,12 +32,23 @@ def line(actor):  # noqa: ANN001, ANN201
 
 
 def test_open_line_records_business_change_and_sets_main_plan(actor, line):
-    assert line.status == "active" and line.effective_date == dt.date.today()
+    assert line.status == "active" and line.effective_date == business_date(utcnow())
     opened = changes("open")
     assert len(opened) == 1 and opened[0].subscription_id == line.id
     assert json.loads(opened[0].after)["plan"] == line.plan.code
     assert db.session.get(Customer, line.customer_id).plan_id == line.plan_id
     assert audit.verify().ok
+
+
+def test_a_line_opened_after_midnight_in_shanghai_starts_that_day(actor, monkeypatch):
+    # 17:30 UTC on 1 March is 01:30 on 2 March in Shanghai: the UTC (or a UTC server's) date is a day behind.
+    monkeypatch.setattr("app.services.subscriptions.utcnow", lambda: dt.datetime(2026, 3, 1, 17, 30))
+    clerk = actor("clerk1")
+    c = make_customer(clerk)
+    plan = make_plan(actor("manager"))
+    line = subscriptions.open_line({"customer_id": c.id, "plan_id": plan.id, "number": c.mobile}, clerk)
+    assert line.effective_date == dt.date(2026, 3, 2)
+    assert changes("open")[0].effective_date == dt.date(2026, 3, 2)
 
 
 def test_open_line_validates_number_plan_and_dates(actor):

@@ -42,6 +42,7 @@ from app.services.validation import (
     check_email,
     check_id_number,
     check_landline,
+    check_language,
     check_mobile,
     check_name,
     check_text,
@@ -70,6 +71,8 @@ FIELDS = [
     FieldSpec("status", _l("Status"), ("状态", "客户状态")),
     FieldSpec("owner", _l("Owner (salesperson)"), ("客户经理", "负责人", "销售", "owner_username", "owner")),
     FieldSpec("consent_marketing", _l("Marketing consent"), ("营销同意", "同意营销")),
+    FieldSpec("language", _l("Message language"), ("语言", "语种", "消息语言", "首选语言", "lang",
+                                                   "preferred language")),
 ]
 CHECKS = {
     "name": check_name,
@@ -82,6 +85,7 @@ CHECKS = {
     "segment": lambda v: check_choice(v, SEGMENTS),
     "status": lambda v: check_choice(v, STATUSES),
     "consent_marketing": check_bool,
+    "language": check_language,
 }
 
 
@@ -236,7 +240,8 @@ class CustomerKind(Kind):
                 "landline": v.get("landline"), "email": v.get("email"), "address": v.get("address"),
                 "city": v.get("city"), "segment": v.get("segment") or "ordinary", "status": v.get("status") or "active",
                 "owner_id": sales_owner or v.get("owner_id"), "consent_marketing": bool(v.get("consent_marketing")),
-                "consent_analytics": False, "at_risk": False, "version": 1, "created_at": now, "updated_at": now,
+                "consent_analytics": False, "language": v.get("language") or "zh", "at_risk": False,
+                "version": 1, "created_at": now, "updated_at": now,
             })
         conn = db.session.connection()
         if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":

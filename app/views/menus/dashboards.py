@@ -17,3 +17,7 @@ def register(ab: Any) -> None:
                 category="Analytics")
     ab.add_view(ChurnFactorsView, "Churn factors", label=_l("Churn factors"), icon="fa-user-slash",
                 category="Analytics")
+    # The care-task list the dashboard's care tiles open (filtered); reached from the tiles only.
+    from app.views.care_task_list import CareTaskListView
+
+    ab.add_view_no_menu(CareTaskListView)
