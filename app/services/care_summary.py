@@ -48,7 +48,21 @@ def compact() -> dict[str, int]:
     if kept:
         db.session.execute(insert(D), kept)
     db.session.commit()
+    _vacuum()
     return {"folded": len(gone), "kept": len(kept)}
+
+
+def _vacuum() -> None:
+    """Reclaim the folded rows now on PostgreSQL (a small table, a few ms).
+
+    Every fold leaves its deleted rows dead; left to autovacuum (or with it off, as on some
+    servers) they pile up in the index the agenda reads: 550,000 dead rows made the agenda's tab
+    counts 14 ms instead of 0.3 ms at a million customers. VACUUM cannot run in a transaction,
+    hence its own autocommit connection."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE care_task_daily"))
 
 
 def rebuild() -> int:

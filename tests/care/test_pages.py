@@ -144,3 +144,19 @@ def test_agenda_lists_high_priority_tasks_first_within_a_day(app, as_user, agend
     html = as_user("sales1").get("/care/").get_data(as_text=True)
     order = [int(x) for x in re.findall(r'crm-care-task" data-task-id="(\d+)"', html)]
     assert order == [urgent_id, agenda_data["today"]]
+
+
+def test_tab_and_calendar_counts_are_the_open_tasks_and_follow_completion(app, as_user, agenda_data):
+    from app.services import care
+    from tests.conftest import actor_for
+
+    with app.app_context():
+        sales1 = actor_for("sales1")
+        # done tasks and other people's tasks don't count; day +7 is in "next 7 days", day +8 is not
+        assert care.tab_counts(sales1, TODAY) == {"today": 1, "overdue": 1, "week": 1}
+        assert care.month_calendar(sales1, TODAY) == {TODAY - dt.timedelta(days=3): 1, TODAY: 1,
+                                                     TODAY + dt.timedelta(days=7): 1, TODAY + dt.timedelta(days=8): 1}
+    as_user("sales1").post(f"/care/tasks/{agenda_data['overdue']}/complete", data={"outcome": "reached"})
+    with app.app_context():
+        assert care.tab_counts(actor_for("sales1"), TODAY)["overdue"] == 0
+        assert TODAY - dt.timedelta(days=3) not in care.month_calendar(actor_for("sales1"), TODAY)
