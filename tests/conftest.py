@@ -191,3 +191,29 @@ def api_token(client):  # noqa: ANN001, ANN201
         return {"Authorization": f"Bearer {resp.get_json()['access_token']}"}
 
     return _token
+
+
+@contextlib.contextmanager
+def recorded_statements(app: Any = None) -> Iterator[list[str]]:
+    """Every SQL statement sent while the block runs, whitespace collapsed (query-budget tests).
+
+    Pass the app when no app context is open (tests that drive the test client)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    if app is None:
+        engine = db.engine
+    else:
+        with app.app_context():
+            engine = db.engine
+    seen: list[str] = []
+
+    def _note(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", _note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", _note)

@@ -3,30 +3,10 @@ count, no separate id query — and the row rule still decides what is found."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
-from app.extensions import db
+from tests.conftest import recorded_statements
 from tests.http.conftest import eq_filter
-
-
-@contextmanager
-def _statements(app: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def _note(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", _note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", _note)
 
 
 def _search(client: Any, col: str, value: str) -> dict[str, Any]:
@@ -40,7 +20,7 @@ def test_exact_mobile_and_id_are_one_query(app, as_user, make):
     make.customer("sales1")
     client = as_user("manager")
     for col, value in (("mobile", c.mobile), ("id_number", c.id_number)):
-        with _statements(app) as seen:
+        with recorded_statements(app) as seen:
             body = _search(client, col, value)
         assert body["count"] == 1 and [row["id"] for row in body["result"]] == [c.id]
         assert body["result"][0]["mobile"] == c.mobile_masked

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
-from app.extensions import db
-
 
 def test_customer_list_page_reads_permissions_once(app, client):
-    from tests.conftest import login
+    from tests.conftest import login, recorded_statements
 
     login(client, "manager")
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def _count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
+    with recorded_statements(app) as statements:
         resp = client.get("/customers/list/")
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
     assert resp.status_code == 200
     permission_reads = [s for s in statements if "ab_permission_view_role" in s]
     assert len(permission_reads) == 1, permission_reads

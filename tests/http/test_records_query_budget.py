@@ -5,31 +5,11 @@ of 2, and still shows every row's customer."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event
-
 from app.extensions import db
-from tests.conftest import actor_for
-
-
-@contextmanager
-def statements(app: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def _count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
+from tests.conftest import actor_for, recorded_statements
 
 
 def _records(app: Any, make: Any, n: int) -> list[str]:
@@ -56,7 +36,7 @@ def _records(app: Any, make: Any, n: int) -> list[str]:
 
 def _cost(app: Any, client: Any, url: str) -> tuple[int, str]:
     client.get(url)  # warm: the first request of a session reads things a later one has cached
-    with statements(app) as seen:
+    with recorded_statements(app) as seen:
         resp = client.get(url)
     assert resp.status_code == 200
     return len(seen), resp.get_data(as_text=True)

@@ -7,30 +7,21 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models.lead import Lead
 from app.models.opportunity import Opportunity
 from app.services import opportunities
-from tests.conftest import actor_for
+from tests.conftest import actor_for, recorded_statements
 from tests.sales.conftest import make_lead, make_opportunity
 
 
 @contextmanager
 def statements() -> Iterator[list[str]]:
     db.session.expire_all()  # every measured request starts alike: nothing left loaded by the test
-    seen: list[str] = []
-    engine = db.engine
-
-    def _count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
+    with recorded_statements() as seen:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
 
 
 def test_board_columns_keep_their_order_and_limits(ctx):

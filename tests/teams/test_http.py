@@ -197,23 +197,13 @@ def test_department_parent_loop_is_refused_on_the_form(as_user, in_app, org):
 
 def test_reach_is_read_once_per_request(app, as_user, records):
     """The hierarchy is one query per request (cached on `g` for that request), not one per scope."""
-    from sqlalchemy import event
+    from tests.conftest import recorded_statements
 
     lead = as_user("tm_lead")
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def _count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
+    with recorded_statements(app) as statements:
         for _ in range(2):
             html = text(lead.get("/leads/list/"))
             assert records["tm_member"].lead_name in html
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
     reach_reads = [s for s in statements if "lead_user_id" in s and "head_user_id" in s]
     assert len(reach_reads) == 2, reach_reads  # once in each of the two requests
 

@@ -7,28 +7,19 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models.ticket import Ticket
-from tests.conftest import actor_for
+from tests.conftest import actor_for, recorded_statements
 from tests.tickets.conftest import T0, customer_with_line, new_ticket, user_id
 
 
 @contextmanager
 def statements() -> Iterator[list[str]]:
     db.session.expire_all()  # every measured request starts alike: nothing left loaded by the test
-    seen: list[str] = []
-    engine = db.engine
-
-    def _count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
+    with recorded_statements() as seen:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
 
 
 def _ticket(priority: str, minutes: int, assignee: str | None = "agent1") -> Ticket:
