@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import prison
-from flask import abort, flash, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
@@ -34,6 +34,23 @@ from app.views.list_tools import ListToolsMixin
 from app.views.schemas import CrmModel2SchemaConverter, fix_api_spec
 
 log = logging.getLogger(__name__)
+
+
+def run_action(view: Any, call: Callable[[], Any], done: str, back: str) -> Any:
+    """A hand-written page's button (launch, cancel, retry…): the service call, then back to `back`.
+
+    Success is flashed as `done`; a domain error rolls its transaction back and is flashed, except
+    "not found", which gets the not-found page (404) like every other missing record."""
+    try:
+        call()
+    except CrmError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            return view.render_template("crm/not_found.html"), 404
+        flash(exc.text(), "danger")
+    else:
+        flash(done, "success")
+    return redirect(back)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from app.services import audit, campaign_results, campaigns, exports
 from app.services.campaign_targeting import TARGET_STATUSES
 from app.services.care import business_date
 from app.services.errors import CrmError, Invalid
-from app.views.base import ServiceModelApi, Writes, crm_error_response
+from app.views.base import ServiceModelApi, Writes, crm_error_response, run_action
 from app.views.datamodel import CrmSQLAInterface
 
 CHANNEL_CHOICES = [("call", _l("Call tasks for the customers' owners")), ("sms", _l("SMS from a template")),
@@ -178,16 +178,7 @@ class CampaignView(BaseView):
         )
 
     def _action(self, pk: int, fn: Any, done: str) -> Any:
-        try:
-            fn()
-        except CrmError as exc:
-            db.session.rollback()
-            if exc.status == 404:
-                return self.render_template("crm/not_found.html"), 404
-            flash(exc.text(), "danger")
-        else:
-            flash(done, "success")
-        return redirect(url_for("CampaignView.show", pk=pk))
+        return run_action(self, fn, done, url_for("CampaignView.show", pk=pk))
 
     @expose("/<int:pk>/launch", methods=["POST"])
     @has_access

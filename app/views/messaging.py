@@ -17,7 +17,7 @@ from app.models.message import MESSAGE_STATUSES, MessageTemplate
 from app.security.current import current_actor
 from app.services import outbox, templates
 from app.services.errors import CrmError, Invalid
-from app.views.base import ServiceModelView, Writes
+from app.views.base import ServiceModelView, Writes, run_action
 from app.views.datamodel import CrmSQLAInterface
 
 PURPOSE_CHOICES = [("service", _l("Service notice")), ("marketing", _l("Marketing"))]
@@ -141,16 +141,8 @@ class OutboxView(BaseView):
         )
 
     def _act(self, fn, pk: int, done: str):  # noqa: ANN001, ANN202
-        try:
-            fn(pk, current_actor())
-        except CrmError as exc:
-            db.session.rollback()
-            if exc.status == 404:
-                return self.render_template("crm/not_found.html"), 404
-            flash(exc.text(), "danger")
-        else:
-            flash(done, "success")
-        return redirect(url_for("OutboxView.index", status=request.form.get("status") or None))
+        return run_action(self, lambda: fn(pk, current_actor()), done,
+                          url_for("OutboxView.index", status=request.form.get("status") or None))
 
     @expose("/<int:pk>/retry", methods=["POST"])
     @has_access
