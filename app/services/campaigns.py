@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, case, exists, func, insert, literal, select, update
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, exists, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -34,7 +34,7 @@ from app.models.message import OutboxMessage
 from app.services import audit, outbox, templates
 from app.services.actor import Actor
 from app.services.campaign_targeting import clean_filters, conditions
-from app.services.care import business_date, role_pool
+from app.services.care import business_date, role_pool, round_robin
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.masking import mask_mobile
 from app.services.validation import FieldError, check_choice, check_date, check_int, check_text, check_version
@@ -247,13 +247,7 @@ def _upsert(table: Any) -> Any:
 
 def _assignee(pool: list[int]) -> Any:
     """The customer's owner; customers without one go round-robin over the Sales users."""
-    if not pool:
-        rr = literal(None, Integer)
-    elif len(pool) == 1:
-        rr = literal(pool[0], Integer)
-    else:
-        rr = case(*[(Customer.id % len(pool) == i, literal(uid, Integer)) for i, uid in enumerate(pool)])
-    return func.coalesce(Customer.owner_id, rr)
+    return func.coalesce(Customer.owner_id, round_robin(pool))
 
 
 def _task_title(campaign: Campaign) -> str:

@@ -66,16 +66,19 @@ def role_pool(role: str) -> list[int]:
     return list(dict.fromkeys(db.session.execute(stmt).scalars()))
 
 
-def _assignee(rule: CareRule, pool: list[int]) -> Any:
+def round_robin(pool: list[int]) -> Any:
+    """SQL for "one of `pool`, by customer id" (stable: a customer's tasks go to the same person)."""
     if not pool:
-        rr = literal(None, Integer)
-    elif len(pool) == 1:
-        rr = literal(pool[0], Integer)
-    else:
-        rr = case(*[(Customer.id % len(pool) == i, literal(uid, Integer)) for i, uid in enumerate(pool)])
+        return literal(None, Integer)
+    if len(pool) == 1:
+        return literal(pool[0], Integer)
+    return case(*[(Customer.id % len(pool) == i, literal(uid, Integer)) for i, uid in enumerate(pool)])
+
+
+def _assignee(rule: CareRule, pool: list[int]) -> Any:
     if rule.owner_role == "Sales":
-        return func.coalesce(Customer.owner_id, rr)
-    return rr
+        return func.coalesce(Customer.owner_id, round_robin(pool))
+    return round_robin(pool)
 
 
 def _targeting(rule: CareRule, day: dt.date) -> list[Any]:
