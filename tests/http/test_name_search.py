@@ -34,7 +34,11 @@ def test_page_search_by_two_characters(people, as_user):
 def test_postgres_uses_the_gram_index_for_two_characters(people):
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("the gram index exists on PostgreSQL only")
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    # With a handful of rows any plan is cheap: the (name, id) covering index can win by a
+    # whole scan with a filter. Leave the planner only index-condition (bitmap) plans, so the
+    # question asked is the real one: can the gram index serve "contains" on two characters?
+    for scan in ("seqscan", "indexscan", "indexonlyscan"):
+        db.session.execute(text(f"SET LOCAL enable_{scan} = off"))
     plan = "\n".join(r[0] for r in db.session.execute(text(
         "EXPLAIN SELECT id FROM customer WHERE crm_grams(name) @> ARRAY['王静'] AND name ILIKE '%王静%'")))
     db.session.rollback()
