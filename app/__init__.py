@@ -57,6 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.timefmt import localtime
 
     app.jinja_env.filters["localtime"] = localtime
+    from app.views import page_cache
+
+    page_cache.install(app)
 
     from app import errors
     from app.cli import register as register_cli

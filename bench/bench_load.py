@@ -68,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--samples", type=int, default=500, help="customers sampled for the searches")
     p.add_argument("--edits-per-clerk", type=int, default=10)
     p.add_argument("--compare-repeat", type=int, default=10, help="0 skips the stock comparison")
+    p.add_argument("--compare-only", action="store_true",
+                   help="no simulated users: serve, time the stock view against ours, print that table")
     p.add_argument("--compare-user", default="admin")
     p.add_argument("--compare-password", default=None, help="the compare user's password (default --password)")
     p.add_argument("--deep-page", type=int, default=20_000)
@@ -313,16 +315,44 @@ def server_errors(log_path: str) -> int:
     return sum(1 for line in text.splitlines() if '" 5' in line and "HTTP/1." in line)
 
 
+def compare_only(url: str, args: argparse.Namespace, pool: Pool, facts: dict[str, Any],
+                 proc: subprocess.Popen | None) -> int:
+    load_before = os.getloadavg()[0]
+    try:
+        results = compare(url, args, pool)
+    finally:
+        if proc is not None:
+            stop_gunicorn(proc)
+    if isinstance(results, str):
+        print("Stock comparison: " + results)
+        return 1
+    report = "\n".join([
+        f"### Stock Flask-AppBuilder ModelView against ours (signed in as {args.compare_user}, "
+        f"{args.compare_repeat} alternating requests each after one warm-up, no other load)", "",
+        f"- {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {facts['customers']:,} customers; server: "
+        f"{gunicorn_shape(args) if proc else url}; load average (1 min) before {load_before:.2f}, "
+        f"after {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", "",
+        comparison_table(results)])
+    print("\n" + report)
+    if args.out:
+        Path(args.out).write_text(report + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     print("preparing accounts and samples …", flush=True)
     accounts, pool, facts = prepare(args)
     print(f"  {facts['customers']:,} customers; accounts: {accounts}", flush=True)
+    # FAB's pages count from 0: the last of 20-row pages
+    args.last_page = max(0, (facts["customers"] - 1) // 20)
     proc = None
     url = args.url
     if not url:
         print("starting gunicorn …", flush=True)
         proc, url = start_gunicorn(args)
+    if args.compare_only:
+        return compare_only(url, args, pool, facts, proc)
     try:
         load_before = os.getloadavg()
         print(f"{sum(args.mix.values())} users for {args.duration:.0f} s against {url} "

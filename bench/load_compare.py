@@ -12,16 +12,21 @@ from load_stats import percentile
 from load_users import Pool, csrf_of
 
 
-def comparison_cases(pool: Pool, deep: int) -> list[tuple[str, str, str]]:
+def comparison_cases(pool: Pool, deep: int, last: int | None = None) -> list[tuple[str, str, str]]:
     # A three-character name: its given name (two characters) is the other search, the one pg_trgm cannot serve.
     c = next((c for c in pool.customers if len(c.name) >= 3), pool.customers[0])
     given = c.name[1:] if len(c.name) >= 3 else c.name
     ps = 20
+    last_page = [] if not last else [
+        (f"customer list, last page ({last:,})",
+         f"/customers/list/?page_CustomerModelView={last}&psize_CustomerModelView={ps}",
+         f"/stock/customers/list/?page_StockCustomerView={last}&psize_StockCustomerView={ps}")]
     return [
         ("customer list, page 1", "/customers/list/", "/stock/customers/list/"),
         (f"customer list, page {deep:,}",
          f"/customers/list/?page_CustomerModelView={deep}&psize_CustomerModelView={ps}",
          f"/stock/customers/list/?page_StockCustomerView={deep}&psize_StockCustomerView={ps}"),
+        *last_page,
         (f"name contains '{given}'", f"/customers/list/?_flt_2_name={given}",
          f"/stock/customers/list/?_flt_2_name={given}"),
         (f"name contains '{c.name}'", f"/customers/list/?_flt_2_name={c.name}",
@@ -44,7 +49,7 @@ def compare(url: str, args: argparse.Namespace, pool: Pool) -> list[tuple[str, l
     if http.get(url + "/stock/customers/list/", timeout=120, allow_redirects=False).status_code == 404:
         return "this server has no /stock/customers/ view (start it with bench.stock_app:create_stock_app())"
     results = []
-    for label, ours_path, stock_path in comparison_cases(pool, args.deep_page):
+    for label, ours_path, stock_path in comparison_cases(pool, args.deep_page, getattr(args, "last_page", None)):
         times: dict[str, list[float]] = {"ours": [], "stock": []}
         for i in range(args.compare_repeat + 1):
             for key, path in (("ours", ours_path), ("stock", stock_path)):  # alternating: same conditions

@@ -103,7 +103,8 @@ def app(database_url: str):  # noqa: ANN201
     def _fresh_auth_state() -> None:
         from flask import g
 
-        for key in [k for k in vars(g) if k.startswith("_jwt_extended") or k in ("user", "_login_user")]:
+        for key in [k for k in vars(g) if k.startswith("_jwt_extended")
+                    or k in ("user", "_login_user", "_crm_permissions")]:
             g.pop(key, None)
 
     application.before_request_funcs.setdefault(None, []).insert(0, _fresh_auth_state)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from flask import flash, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
@@ -24,6 +26,9 @@ class CrmSecurityManager(SecurityManager):
         roles' permissions are read once per request and each check is a set look-up."""
         if not has_request_context():
             return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        return (view_name, permission_name) in self._role_permissions(role_ids)
+
+    def _role_permissions(self, role_ids: list[int]) -> frozenset[tuple[str, str]]:
         key = tuple(sorted(role_ids))
         cache = g.setdefault("_crm_permissions", {})
         if key not in cache:
@@ -36,22 +41,40 @@ class CrmSecurityManager(SecurityManager):
                 .join(self.viewmenu_model)
                 .where(assoc_permissionview_role.c.role_id.in_(key))
             ).all()
-            cache[key] = {(view, perm) for view, perm in rows}
-        return (view_name, permission_name) in cache[key]
+            cache[key] = frozenset((view, perm) for view, perm in rows)
+        return cache[key]
 
     def is_item_public(self, permission_name, view_name):  # noqa: ANN001, ANN201 - FAB's signature
         """FAB looks the Public role up again for every protected call (two or more queries a
         request, and none of our roles is public); here once per request."""
         if not has_request_context():
             return super().is_item_public(permission_name, view_name)
+        return (view_name, permission_name) in self._public_permissions()
+
+    def _public_permissions(self) -> frozenset[tuple[str, str]]:
         current = request._get_current_object()  # noqa: SLF001 - keyed to this request, not to `g`
         held = g.get("_crm_public_permissions")
         if held is None or held[0] is not current:
             role = self.get_public_role()
-            public = {(pv.view_menu.name, pv.permission.name) for pv in role.permissions} if role else set()
+            perms = role.permissions if role else []
+            public = frozenset((pv.view_menu.name, pv.permission.name) for pv in perms)
             held = (current, public)
             g._crm_public_permissions = held
-        return (view_name, permission_name) in held[1]
+        return held[1]
+
+    def access_fingerprint(self) -> Hashable:
+        """Everything `has_access` answers from for the current request's user: the permissions of
+        their roles, of the Public role and any built-in role names. Two requests with equal
+        fingerprints see the same menu and buttons (app.views.page_cache keys on it); a change
+        to a role's permissions changes the fingerprint at once, in every process."""
+        user = g.get("user")
+        public = self._public_permissions()
+        if user is None or not getattr(user, "is_authenticated", False):
+            return ("anonymous", public)
+        roles = self.get_user_roles(user)
+        builtin = tuple(sorted(r.name for r in roles if r.name in self.builtin_roles))
+        db_role_ids = [r.id for r in roles if r.name not in self.builtin_roles]
+        return (builtin, self._role_permissions(db_role_ids) if db_role_ids else frozenset(), public)
 
     def load_user(self, pk):  # noqa: ANN001, ANN201 - FAB's signature
         """The signed-in user with roles and groups in one query (FAB: three, on every request)."""

@@ -32,6 +32,7 @@ from app.services.errors import Conflict, CrmError, Invalid
 from app.views.list_export import ExportableListMixin
 from app.views.list_tools import ListToolsMixin
 from app.views.schemas import CrmModel2SchemaConverter, fix_api_spec
+from app.views.widgets import CrmListWidget, CrmSearchWidget
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,8 @@ class ServiceModelView(ExportableListMixin, ListToolsMixin, ModelView):
     """A FAB ModelView whose add/edit/delete call `writes` and render domain errors on the form."""
 
     list_template = "crm/list.html"
+    list_widget = CrmListWidget
+    search_widget = CrmSearchWidget
     writes: Writes = Writes()
     edit_form_extra_fields = {"version": HiddenField()}
 
@@ -117,6 +120,8 @@ class ServiceModelView(ExportableListMixin, ListToolsMixin, ModelView):
         super().__init__(**kwargs)
         # Only offer what a service implements, whatever a role grants.
         self.base_permissions = _without(self.base_permissions, self.writes, "can_add", "can_edit", "can_delete")
+        if hasattr(self.datamodel, "eager_load_for_list"):
+            self.datamodel.eager_load_for_list(list(self.list_columns or []))
 
     def version_of(self, item: Any) -> Any:
         """The optimistic-lock token the edit form carries; a view whose table has no `version`

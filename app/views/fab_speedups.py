@@ -14,14 +14,23 @@ dozen introspection calls per column, about 1 ms a request for the customer mode
 result depends only on the interface and the columns, and the filter objects keep no state
 (the values live in `Filters.values`), so each list is built once and handed out as a copy
 (`Filters.__init__` extends the lists in place with `search_filters`).
+
+Row values: FAB's `_get_attr_value` reads each list column up to three times (`hasattr`, then
+`getattr` to see whether it is callable, then `getattr` for the value). For a computed column
+(a translated status label, the carrier's name, a masked number) that is three computations;
+on the customer list, 60 of the row cells' 90 label translations. Read once here, with the
+same results (`getattr` with a default, like `hasattr`, only swallows AttributeError).
 """
 
 from __future__ import annotations
 
+import enum
+from functools import reduce
 from typing import Any
 
 import flask_appbuilder.api as fab_api
 import jsonschema
+from flask_appbuilder.models.base import BaseInterface
 from flask_appbuilder.models.filters import Filters, map_args_filter
 from jsonschema.exceptions import best_match
 
@@ -62,6 +71,24 @@ def _get_filters_once(self: Filters, cols: list[str]) -> dict[str, list[Any]]:
     return {column: list(filters) for column, filters in built.items()}
 
 
+_MISSING = object()
+
+
+def _get_attr_value_once(item: Any, col: str) -> Any:
+    value = getattr(item, col, _MISSING)
+    if value is _MISSING:
+        try:  # an inner object's attribute ("plan.name")
+            return reduce(getattr, col.split("."), item)
+        except Exception:  # noqa: BLE001 - as FAB: a missing inner attribute shows as ""
+            return ""
+    if callable(value):
+        return value()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
 def install() -> None:
+    BaseInterface._get_attr_value = staticmethod(_get_attr_value_once)
     fab_api.jsonschema = _CompiledJsonschema
     Filters._get_filters = _get_filters_once

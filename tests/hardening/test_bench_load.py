@@ -177,6 +177,17 @@ def work(app: Any) -> Pool:
         return Pool([customer], {"clerk-clerk1-0": [edited.id]})
 
 
+REQUIRED_OPS = ("login", "customer 360", "edit customer: save", "ticket queue", "open ticket",
+                "lead list", "open lead", "log a contact", "complete a task")
+
+
+def _all_done(stats: Stats) -> bool:
+    done = {row.op: row.count for row in stats.rows()}
+    return (all(done.get(op, 0) >= 1 for op in REQUIRED_OPS)
+            and sum(done.get(f"search by {kind}", 0) for kind in ("mobile", "id", "name")) >= 1
+            and done.get("ticket note", 0) + done.get("ticket status change", 0) >= 1)
+
+
 def test_four_users_work_for_a_few_seconds_without_an_error(app: Any, work: Pool) -> None:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -186,10 +197,17 @@ def test_four_users_work_for_a_few_seconds_without_an_error(app: Any, work: Pool
                                   password=TEST_PASSWORD, seed=7)
         accounts = {"clerk": ["clerk1"], "agent": ["agent1"], "sales": ["sales1"], "care": ["sales2"]}
         stats = Stats()
+        # The users work until each role's pages have all been done once (a few seconds on a quiet
+        # machine; a busy CI machine gets up to 90 s), then stop.
+        limit = time.monotonic() + 90.0
         users = bench_load.build_users(f"http://127.0.0.1:{server.server_port}", args, accounts, work, stats,
-                                       deadline=time.monotonic() + 6.0)
+                                       deadline=limit)
         for u in users:
             u.start()
+        while time.monotonic() < limit and not _all_done(stats) and any(u.is_alive() for u in users):
+            time.sleep(0.2)
+        for u in users:
+            u.deadline = time.monotonic()
         for u in users:
             u.join(timeout=60)
     finally:
@@ -201,10 +219,9 @@ def test_four_users_work_for_a_few_seconds_without_an_error(app: Any, work: Pool
     assert stats.overall().conflicts == 0, stats.error_samples
     # Every role got its work done: searches and the 360 page, an edit, a ticket update, a logged
     # contact and a completed follow-up — each a real write through the product's pages.
-    for op in ("login", "customer 360", "edit customer: save", "ticket queue", "open ticket",
-               "lead list", "open lead", "log a contact", "complete a task"):
+    for op in REQUIRED_OPS:
         assert done.get(op, 0) >= 1, (op, done)
-    # The clerk picks mobile, ID or name at random: how many searches fit in 6 s depends on the machine.
+    # The clerk picks mobile, ID or name at random, the agent a note or a status change.
     assert sum(done.get(f"search by {kind}", 0) for kind in ("mobile", "id", "name")) >= 1, done
     assert done.get("ticket note", 0) + done.get("ticket status change", 0) >= 1, done
     with app.app_context():
