@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from flask import flash, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app.models.user import CrmUser
@@ -32,16 +32,7 @@ class CrmSecurityManager(SecurityManager):
         key = tuple(sorted(role_ids))
         cache = g.setdefault("_crm_permissions", {})
         if key not in cache:
-            rows = self.session.execute(
-                select(self.viewmenu_model.name, self.permission_model.name)
-                .select_from(self.permissionview_model)
-                .join(assoc_permissionview_role,
-                      assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
-                .join(self.permission_model)
-                .join(self.viewmenu_model)
-                .where(assoc_permissionview_role.c.role_id.in_(key))
-            ).all()
-            cache[key] = frozenset((view, perm) for view, perm in rows)
+            self._load_permissions(key)
         return cache[key]
 
     def is_item_public(self, permission_name, view_name):  # noqa: ANN001, ANN201 - FAB's signature
@@ -52,15 +43,33 @@ class CrmSecurityManager(SecurityManager):
         return (view_name, permission_name) in self._public_permissions()
 
     def _public_permissions(self) -> frozenset[tuple[str, str]]:
-        current = request._get_current_object()  # noqa: SLF001 - keyed to this request, not to `g`
         held = g.get("_crm_public_permissions")
-        if held is None or held[0] is not current:
-            role = self.get_public_role()
-            perms = role.permissions if role else []
-            public = frozenset((pv.view_menu.name, pv.permission.name) for pv in perms)
-            held = (current, public)
-            g._crm_public_permissions = held
+        if held is None or held[0] is not request._get_current_object():  # noqa: SLF001 - this request's
+            user = g.get("user")
+            roles = self.get_user_roles(user) if user is not None and getattr(user, "is_authenticated", False) else []
+            self._load_permissions(tuple(sorted(r.id for r in roles if r.name not in self.builtin_roles)))
+            held = g._crm_public_permissions
         return held[1]
+
+    def _load_permissions(self, role_ids: tuple[int, ...]) -> None:
+        """The permissions of these roles and of the Public role, in one query: a page asks for
+        both (the Public role first, in FAB's `has_access` decorator)."""
+        public_role = self.role_model.name == self.auth_role_public
+        rows = self.session.execute(
+            select(public_role, assoc_permissionview_role.c.role_id, self.viewmenu_model.name,
+                   self.permission_model.name)
+            .select_from(self.permissionview_model)
+            .join(assoc_permissionview_role,
+                  assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
+            .join(self.role_model, self.role_model.id == assoc_permissionview_role.c.role_id)
+            .join(self.permission_model)
+            .join(self.viewmenu_model)
+            .where(or_(assoc_permissionview_role.c.role_id.in_(role_ids), public_role))
+        ).all()
+        g.setdefault("_crm_permissions", {})[role_ids] = frozenset(
+            (view, perm) for _public, role_id, view, perm in rows if role_id in role_ids)
+        g._crm_public_permissions = (request._get_current_object(),  # noqa: SLF001 - this request's
+                                     frozenset((view, perm) for public, _role, view, perm in rows if public))
 
     def access_fingerprint(self) -> Hashable:
         """Everything `has_access` answers from for the current request's user: the permissions of
