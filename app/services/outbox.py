@@ -216,9 +216,15 @@ def claim(now: dt.datetime, limit: int = BATCH, runner: str | None = None) -> li
 def _write_text(msg: OutboxMessage, now: dt.datetime) -> None:
     """Subject and body from current facts, kept on the row (what is sent); raises RenderError."""
     rendered = message_render.render(msg, _local_day(now))
+    customer = message_render.resolve_customer(msg)
+    if customer is not None:
+        # The customer's address as it is now: a mobile changed while the message waited (quiet
+        # hours, a retry) gets it at the new number, a merged-away customer at the survivor's.
+        address = _recipient(customer, msg.channel)
+        if address is None:
+            raise message_render.RenderError(f"the customer has no {msg.channel} address any more")
+        msg.recipient = address
     msg.subject, msg.body, msg.language, msg.rendered_at = rendered.subject, rendered.body, rendered.language, now
-    if msg.recipient is None:
-        msg.recipient = _recipient(message_render.resolve_customer(msg), msg.channel)
 
 
 def needs_text(msg: OutboxMessage) -> bool:

@@ -228,3 +228,27 @@ def test_campaign_messages_use_each_customers_language_and_the_campaign_then(ctx
     assert bodies[en.mobile].startswith("Mr ") and "Spring thanks" in bodies[en.mobile]
     assert "TD" in bodies[en.mobile] and "Reply TD to opt out" in bodies[en.mobile]
     assert "Spring thanks" in bodies[zh.mobile] and "回复TD退订" in bodies[zh.mobile]
+
+
+def test_a_mobile_changed_while_the_sms_waited_gets_it_at_the_new_number(ctx, actor, monkeypatch):  # noqa: ANN001
+    monkeypatch.setattr(outbox, "clock", lambda: LATE)
+    c = _customer(actor)
+    old_mobile = c.mobile
+    outbox.enqueue(customer_id=c.id, template_code="ticket_ack", context=TICKET)
+    db.session.commit()
+    customers.update(c.id, {"mobile": "13912345678"}, actor("clerk1"))  # during the quiet-hours hold
+    assert _send(EIGHT) == {"13912345678": messages()[0].body}
+    [msg] = messages()
+    assert msg.status == "sent" and msg.recipient == "13912345678" != old_mobile
+
+
+def test_an_email_address_removed_before_sending_fails_the_email_with_the_reason(ctx, actor):  # noqa: ANN001
+    c = _customer(actor, email="li@example.com")
+    outbox.enqueue(customer_id=c.id, template_code="ticket_ack", context=TICKET)
+    db.session.commit()
+    customers.update(c.id, {"email": ""}, actor("clerk1"))
+    sent = senders()
+    outbox.send_due(NOW, senders=sent)
+    assert sent["email"].sent == [] and len(sent["sms"].sent) == 1
+    [mail] = messages(channel="email")
+    assert mail.status == "failed" and "no email address any more" in mail.last_error
