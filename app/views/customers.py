@@ -170,9 +170,9 @@ class CustomerApi(ServiceModelApi):
     list_columns = [
         "id", "name", "gender", "birth_date", "id_number_masked", "mobile", "carrier", "landline",
         "email", "address", "city", "segment", "status", "owner_id", "department_id", "plan_id",
-        "created_at", "version",
+        "language", "created_at", "version",
     ]
-    show_columns = list_columns + ["consent_marketing", "consent_analytics", "language", "updated_at"]
+    show_columns = list_columns + ["consent_marketing", "consent_analytics", "updated_at"]
     add_columns = FORM_COLUMNS
     edit_columns = FORM_COLUMNS
     order_columns = ["id", "name", "city", "created_at"]

@@ -75,6 +75,9 @@ def test_the_api_names_a_bad_language_in_a_422_and_accepts_a_good_one(ctx, clien
     assert resp.status_code == 422 and "language" in resp.get_json()["message"]
     assert client.put(f"{API}{pk}", json={"language": "zh"}, headers=headers).status_code == 200
     assert client.get(f"{API}{pk}", headers=headers).get_json()["result"]["language"] == "zh"
+    # The list shows it too.
+    rows = client.get(f"{API}?q=(columns:!(id,language),page_size:100)", headers=headers).get_json()["result"]
+    assert {"id": pk, "language": "zh"} in rows
 
 
 def test_import_maps_a_language_column(ctx, actor):  # noqa: ANN001
