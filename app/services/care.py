@@ -254,8 +254,11 @@ def complete(task_id: int, outcome: Any, notes: Any, actor: Actor, today: dt.dat
     return task
 
 
-def reassign(task_ids: list[Any], user_id: Any, actor: Actor) -> int:
-    """Managers move open tasks to another active user; returns how many moved."""
+def reassign(task_ids: list[Any], user_id: Any, actor: Actor, version: int | None = None) -> int:
+    """Managers move open tasks to another active user; returns how many moved.
+
+    `version` (one task, as the caller read it) makes the move conditional on it in the UPDATE itself:
+    a change committed between the caller's check and this statement is a Conflict, not overwritten."""
     if not sees_all_care_tasks(actor):
         raise Forbidden(_("Only a manager can reassign care tasks."))
     try:
@@ -270,11 +273,17 @@ def reassign(task_ids: list[Any], user_id: Any, actor: Actor) -> int:
         target = None
     if target is None or not target.active:
         raise Invalid({"assignee_id": _("Choose an active user.")})
+    stmt = update(CareTask).where(CareTask.id.in_(ids), CareTask.status == "open")
+    if version is not None and len(ids) == 1:
+        stmt = stmt.where(CareTask.version == version)
     moved = db.session.execute(
-        update(CareTask).where(CareTask.id.in_(ids), CareTask.status == "open")
-        .values(assignee_id=target.id, version=CareTask.version + 1)
-        .execution_options(synchronize_session=False)
+        stmt.values(assignee_id=target.id, version=CareTask.version + 1).execution_options(synchronize_session=False)
     ).rowcount
+    if version is not None and not moved:
+        db.session.rollback()
+        task = db.session.get(CareTask, ids[0])
+        if task is not None and task.status == "open":
+            raise Conflict(current=current_values(task))
     audit.record(actor, "update", "care_task", str(ids[0]) if len(ids) == 1 else None,
                  {"after": {"assignee_id": target.id, "tasks": ids}})
     db.session.commit()
@@ -284,9 +293,10 @@ def reassign(task_ids: list[Any], user_id: Any, actor: Actor) -> int:
 def api_update(task_id: int, data: dict[str, Any], actor: Actor, version: Any = None) -> CareTask:
     """PUT /api/v1/care_tasks/<id>: {"outcome", "notes"} completes; {"assignee_id"} reassigns.
     `version` (as read from the API) is checked once, before either change: a stale one is a Conflict."""
-    _check_version(get_task(task_id, actor), version)
+    task = get_task(task_id, actor)
+    _check_version(task, version)
     if "assignee_id" in data:
-        reassign([task_id], data["assignee_id"], actor)
+        reassign([task_id], data["assignee_id"], actor, version=task.version)
         db.session.expire_all()
         if "outcome" not in data:
             return get_task(task_id, actor)

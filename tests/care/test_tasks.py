@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.services import care, care_rules
-from app.services.errors import Forbidden, Invalid, NotFound
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.care.conftest import add_task, customer, rule
 
 D = dt.date
@@ -74,6 +74,19 @@ def test_manager_reassigns_in_bulk_and_others_may_not(ctx, actor):
         care.reassign([], actor("sales2").id, actor("manager"))
     with pytest.raises(Invalid):
         care.reassign([a.id], 999999, actor("manager"))
+
+
+def test_a_reassign_from_a_stale_read_is_a_conflict_and_moves_nothing(ctx, actor):
+    """The API checks the version it was sent, then moves the task in one UPDATE on that version:
+    someone's change landing in between is refused, not overwritten."""
+    t = add_task(customer(), "new_customer_revisit", TODAY, "sales1", key="race")
+    read = t.version
+    care.reassign([t.id], actor("sales2").id, actor("manager"))  # lands after the caller read the task
+    with pytest.raises(Conflict):
+        care.reassign([t.id], actor("sales1").id, actor("manager"), version=read)
+    db.session.expire_all()
+    assert t.assignee_id == actor("sales2").id and t.version == read + 1
+    assert care.reassign([t.id], actor("sales1").id, actor("manager"), version=read + 1) == 1
 
 
 def test_team_completion_rates(ctx, actor):
