@@ -12,6 +12,7 @@ department). `reach(actor)` computes that set once per request; scopes use `owne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,20 @@ from app.models.team import Team
 from app.models.user import CrmUser
 from app.security.current import current_actor
 from app.services.actor import Actor
+
+
+def row_filter(class_name: str, label: str, arg_name: str,
+               scope: Callable[[Any, Actor, Any], Any]) -> tuple[type[BaseFilter], list[list[Any]]]:
+    """The FAB filter form of a row rule, and the `base_filters` that apply it to a view or API:
+    `scope(query, actor, model)` with the request's actor, so pages and APIs run the rule the
+    services run. (FAB needs a column name and a value: `id` and none.)"""
+
+    def apply(self: BaseFilter, query: Any, value: Any) -> Any:  # noqa: ARG001 - FAB's signature
+        return scope(query, current_actor(), self.model)
+
+    cls = type(class_name, (BaseFilter,), {"name": label, "arg_name": arg_name, "apply": apply, "__module__": __name__,
+                                            "__doc__": f"Row rule `{arg_name}` as a FAB filter (see `row_filter`)."})
+    return cls, [["id", cls, lambda: None]]
 
 
 # --- team hierarchy: which users' records an actor reaches --------------------------------------
@@ -175,20 +190,10 @@ def scope_customers(stmt: Any, actor: Actor, model: Any = Customer) -> Any:
     return stmt.filter(model.subscription_id.in_(lines))
 
 
-class CustomerAccessFilter(BaseFilter):
-    """FAB filter form of `scope_customers`, for `base_filters` on views and APIs.
-
-    Use as `base_filters = [["id", CustomerAccessFilter, lambda: None]]`.
-    """
-
-    name = "Customer row access"
-    arg_name = "crm_access"
-
-    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
-        return scope_customers(query, current_actor(), self.model)
-
-
-ACCESS_FILTER = [["id", CustomerAccessFilter, lambda: None]]
+# Use as `base_filters = ACCESS_FILTER`, or on a record hanging off a customer
+# `[["customer_id", CustomerAccessFilter, lambda: None]]`.
+CustomerAccessFilter, ACCESS_FILTER = row_filter(
+    "CustomerAccessFilter", "Customer row access", "crm_access", scope_customers)
 
 
 # --- care tasks (关怀待办): a user sees the tasks assigned to them; Managers and Admins see all ---
@@ -208,17 +213,9 @@ def scope_care_tasks(stmt: Any, actor: Actor) -> Any:
     return stmt.filter(_among(CareTask.assignee_id, visible_user_ids(actor)))
 
 
-class CareTaskAccessFilter(BaseFilter):
-    """FAB filter form of `scope_care_tasks`: `base_filters = CARE_TASK_ACCESS_FILTER`."""
-
-    name = "Care task row access"
-    arg_name = "crm_care_access"
-
-    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
-        return scope_care_tasks(query, current_actor())
-
-
-CARE_TASK_ACCESS_FILTER = [["id", CareTaskAccessFilter, lambda: None]]
+CareTaskAccessFilter, CARE_TASK_ACCESS_FILTER = row_filter(
+    "CareTaskAccessFilter", "Care task row access", "crm_care_access",
+    lambda stmt, actor, _model: scope_care_tasks(stmt, actor))
 
 
 # --- sales (issue 3): Sales see and edit only the leads, opportunities, contact logs and orders they
@@ -238,17 +235,8 @@ def scope_sales(stmt: Any, actor: Actor, model: Any) -> Any:
     return stmt.filter(_among(model.owner_id, visible_user_ids(actor)))
 
 
-class SalesAccessFilter(BaseFilter):
-    """FAB filter form of `scope_sales`: `base_filters = SALES_ACCESS_FILTER`."""
-
-    name = "Sales row access"
-    arg_name = "crm_sales_access"
-
-    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
-        return scope_sales(query, current_actor(), self.model)
-
-
-SALES_ACCESS_FILTER = [["id", SalesAccessFilter, lambda: None]]
+SalesAccessFilter, SALES_ACCESS_FILTER = row_filter(
+    "SalesAccessFilter", "Sales row access", "crm_sales_access", scope_sales)
 
 
 # --- knowledge base (知识库): Managers and Admins write and see every article; others read published ---
@@ -268,17 +256,9 @@ def scope_kb_articles(stmt: Any, actor: Actor) -> Any:
     return stmt.filter(KbArticle.status == "published")
 
 
-class KbArticleAccessFilter(BaseFilter):
-    """FAB filter form of `scope_kb_articles`: `base_filters = KB_ARTICLE_ACCESS_FILTER`."""
-
-    name = "Knowledge base article access"
-    arg_name = "crm_kb_access"
-
-    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
-        return scope_kb_articles(query, current_actor())
-
-
-KB_ARTICLE_ACCESS_FILTER = [["id", KbArticleAccessFilter, lambda: None]]
+KbArticleAccessFilter, KB_ARTICLE_ACCESS_FILTER = row_filter(
+    "KbArticleAccessFilter", "Knowledge base article access", "crm_kb_access",
+    lambda stmt, actor, _model: scope_kb_articles(stmt, actor))
 
 
 # --- service tickets (工单): an Agent sees the tickets assigned to them and their department's
@@ -315,17 +295,8 @@ def scope_tickets(stmt: Any, actor: Actor, model: Any = None) -> Any:
     return stmt.filter(cond)
 
 
-class TicketAccessFilter(BaseFilter):
-    """FAB filter form of `scope_tickets`: `base_filters = TICKET_ACCESS_FILTER`."""
-
-    name = "Ticket row access"
-    arg_name = "crm_ticket_access"
-
-    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
-        return scope_tickets(query, current_actor(), self.model)
-
-
-TICKET_ACCESS_FILTER = [["id", TicketAccessFilter, lambda: None]]
+TicketAccessFilter, TICKET_ACCESS_FILTER = row_filter(
+    "TicketAccessFilter", "Ticket row access", "crm_ticket_access", scope_tickets)
 
 
 # --- satisfaction surveys (满意度回访): whoever may see the ticket may see its surveys ---
@@ -342,17 +313,9 @@ def scope_surveys(stmt: Any, actor: Actor) -> Any:
     return stmt.filter(and_(Survey.subject_type == "ticket", Survey.subject_id.in_(visible)))
 
 
-class SurveyAccessFilter(BaseFilter):
-    """FAB filter form of `scope_surveys`: `base_filters = SURVEY_ACCESS_FILTER`."""
-
-    name = "Survey row access"
-    arg_name = "crm_survey_access"
-
-    def apply(self, query, value):  # noqa: ANN001, ANN201 - FAB's signature
-        return scope_surveys(query, current_actor())
-
-
-SURVEY_ACCESS_FILTER = [["id", SurveyAccessFilter, lambda: None]]
+SurveyAccessFilter, SURVEY_ACCESS_FILTER = row_filter(
+    "SurveyAccessFilter", "Survey row access", "crm_survey_access",
+    lambda stmt, actor, _model: scope_surveys(stmt, actor))
 
 
 # --- imports (issue 8.1): a run is its importer's; Admins and Managers see every run ---------------
