@@ -28,6 +28,7 @@ class CrmSearchWidget(SearchWidget):
         cols = tuple(self.template_args["include_cols"])
         datamodel = self.filters.datamodel
         related = tuple(datamodel.get_related_model(c) for c in cols if datamodel.is_relation(c))
+        # type(form): FAB builds one search form class per view (labels, extra fields are the view's).
         key = ("search-form", type(form), datamodel.obj, cols, str(get_locale()), page_cache.generation(*related))
         kwargs.update(page_cache.get(key, lambda: self._form_parts(form, cols), ttl=page_cache.SEARCH_FORM_TTL))
         kwargs["active_filters"] = self.filters.get_filters_values_tojson()
