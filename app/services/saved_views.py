@@ -49,8 +49,13 @@ def _sharing_groups(actor: Actor) -> tuple[int | None, int | None]:
     return me.department_id, getattr(me, "team_id", None)
 
 
+# The view's owner, as its own alias of ab_user (the caller's user may be joined too). Built once:
+# an alias made per call copies the table's 16 columns on every list page.
+_OWNER = aliased(CrmUser)
+
+
 def _visible(actor: Actor) -> Any:
-    owner = aliased(CrmUser)
+    owner = _OWNER
     department_id, team_id = _sharing_groups(actor)
     conds = [SavedView.user_id == (actor.id if actor.id is not None else -1)]
     if department_id is not None:
