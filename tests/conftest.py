@@ -135,6 +135,11 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         for table in business_tables():
             db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
         db.session.commit()
+    # Rows deleted by plain SQL start no new generation of the cached search forms: forget them,
+    # as a restart would, so no test sees the previous test's plans in a filter drop-down.
+    from app.views import page_cache
+
+    page_cache.clear()
 
 
 @pytest.fixture
