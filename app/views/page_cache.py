@@ -77,8 +77,11 @@ def _note_touched(sess: Session, _flush_context: Any) -> None:
 def _bump(sess: Session) -> None:
     # After the commit, not at the flush: a page built between the two would cache the old rows
     # under the new generation.
-    for model in sess.info.pop("crm_touched_models", ()):
-        _generation[model] += 1
+    touched = sess.info.pop("crm_touched_models", ())
+    if touched:
+        with _lock:
+            for model in touched:
+                _generation[model] += 1
 
 
 @event.listens_for(Session, "after_rollback")
