@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.conftest import TEST_PASSWORD
+
 CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -132,3 +134,12 @@ def page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) 
             except Exception as exc:  # best effort: never hide the real failure
                 print(f"could not save failure screenshot: {exc}")
         context.close()
+
+
+def sign_in(page: Any, live_server: Any, username: str) -> None:
+    """Sign in through the login form, as a user would, and wait for the home page."""
+    page.goto("/login/")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', TEST_PASSWORD)
+    page.click('input[type="submit"]')
+    page.wait_for_url(live_server.url + "/")

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.tag import Tag, customer_tag
+from tests.browser.conftest import sign_in
 from tests.bulk.conftest import make_customers
-from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +27,7 @@ def cities(app):  # noqa: ANN001, ANN201
 
 
 def test_manager_tags_every_customer_of_the_filtered_list(page, live_server, cities, app):  # noqa: ANN001
-    page.goto("/login/")
-    page.fill('input[name="username"]', "manager")
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "manager")
 
     page.goto("/customers/list/")
     page.locator("#accordion1 a.accordion-toggle").click()  # the search panel (搜索)

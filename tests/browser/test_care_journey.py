@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.care import CareRule, CareTask
 from app.services import care
-from tests.conftest import TEST_PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.browser
@@ -36,11 +36,7 @@ def task(actor):  # noqa: ANN001, ANN201
 
 
 def test_clerk_records_not_reached_and_sees_the_task_rescheduled(page, live_server, task):  # noqa: ANN001
-    page.goto("/login/")
-    page.fill('input[name="username"]', "clerk1")
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "clerk1")
     page.goto("/lang/en")  # the expected labels are the source strings
 
     # Open My follow-ups from the menu.

@@ -10,8 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
 from tests.browser.data import make_rich_customer
-from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +40,7 @@ def customer(actor):  # noqa: ANN001, ANN201
 
 def test_clerk_finds_customer_by_mobile_and_updates_address(page, live_server, customer):  # noqa: ANN001
     # Sign in.
-    page.goto("/login/")
-    page.fill('input[name="username"]', "clerk1")
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "clerk1")
     assert page.locator("#crm-quick-search").is_visible()
 
     # Switch to English with the navbar's language menu, then back to Chinese.

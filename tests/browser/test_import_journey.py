@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.customer import Customer
-from tests.conftest import TEST_PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import make_customer
 from tests.imports.helpers import person, xlsx_bytes
 
@@ -28,11 +28,7 @@ def test_clerk_imports_xlsx_choosing_update_and_skip(page, live_server, existing
     path = tmp_path / "客户名单.xlsx"
     path.write_bytes(xlsx_bytes(["姓名", "身份证号", "手机号", "城市"], rows))
 
-    page.goto("/login/")
-    page.fill('input[name="username"]', "clerk1")
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "clerk1")
 
     page.goto("/imports/customers/")
     page.set_input_files('#crm-import-upload-form input[name="file"]', str(path))

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.browser
@@ -32,11 +32,7 @@ def customers(actor):  # noqa: ANN001, ANN201
 
 
 def test_manager_opens_dashboard_clicks_kpi_and_downloads_xlsx(page, live_server, customers):  # noqa: ANN001
-    page.goto("/login/")
-    page.fill('input[name="username"]', "manager")
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "manager")
 
     # The home page leads managers to their dashboard.
     page.locator("#crm-home-dashboard-link").click()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models.customer import Customer
-from tests.conftest import TEST_PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.browser
@@ -27,11 +27,7 @@ def duplicates(actor):  # noqa: ANN001, ANN201
 
 def test_clerk_merges_duplicates_from_the_360_page(page, live_server, duplicates, app):  # noqa: ANN001
     keep, dup = duplicates
-    page.goto("/login/")
-    page.fill('input[name="username"]', "clerk1")
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "clerk1")
 
     # From the survivor's 360 page, "合并…" leads to the search for the duplicate.
     page.goto(f"/customer360/{keep}")
@@ -74,11 +70,7 @@ def test_clerk_merges_duplicates_from_the_360_page(page, live_server, duplicates
 
 def test_clerk_opens_the_merge_page_from_two_ticked_list_rows(page, live_server, duplicates):  # noqa: ANN001
     keep, dup = duplicates
-    page.goto("/login/")
-    page.fill('input[name="username"]', "clerk1")
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "clerk1")
 
     page.goto("/customers/list/")
     # One ticked row: a message, still on the list.

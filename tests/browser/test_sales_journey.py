@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.care import CareTask
 from app.models.lead import Lead
 from app.models.order import SalesOrder
-from tests.conftest import TEST_PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import make_plan
 from tests.sales.conftest import an_id_number, make_lead
 
@@ -23,11 +23,7 @@ pytestmark = pytest.mark.browser
 
 def _login(page, live_server, username: str) -> None:  # noqa: ANN001
     page.goto("/logout/")
-    page.goto("/login/")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, username)
 
 
 @pytest.fixture

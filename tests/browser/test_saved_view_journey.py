@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
 from tests.bulk.conftest import make_customers
-from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -31,11 +31,7 @@ def _header(page) -> list[str]:  # noqa: ANN001
 
 
 def test_clerk_saves_pins_and_reopens_a_view(page, live_server, hangzhou, app):  # noqa: ANN001
-    page.goto("/login/")
-    page.fill('input[name="username"]', "clerk1")
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, "clerk1")
     expect(page.locator("#crm-pinned-views")).to_have_count(0)
 
     # Filter the list by city.

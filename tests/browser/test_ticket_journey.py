@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.ticket import Ticket, TicketTransfer
-from tests.conftest import TEST_PASSWORD
+from tests.browser.conftest import sign_in
 
 # Assignment must pick agent1 and agent2, whatever agents other tests left behind.
 from tests.tickets.conftest import _only_demo_agents, customer_with_line, dept, user_id  # noqa: F401
@@ -27,11 +27,7 @@ MOBILE = "13566667777"
 
 def _login(page, live_server, username: str) -> None:  # noqa: ANN001
     page.goto("/logout/")
-    page.goto("/login/")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('input[type="submit"]')
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server, username)
 
 
 def test_phone_complaint_transferred_and_resolved(page, live_server, ctx):  # noqa: ANN001
