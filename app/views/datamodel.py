@@ -35,6 +35,11 @@ def _sees_all_rows() -> bool:
     return owner_scope(current_actor()) is None
 
 
+def count_cap() -> int:
+    """Lists count matching rows up to this many; beyond it the pager says "at least" (CRM_COUNT_CAP)."""
+    return int(current_app.config.get("CRM_COUNT_CAP", 10000))
+
+
 # Columns with a PostgreSQL `crm_grams()` GIN index (migration 0003): short "contains" terms use it.
 GRAM_INDEXED = {("customer", "name")}
 
@@ -100,17 +105,22 @@ class CrmSQLAInterface(SQLAInterface):
     def _count(self, query: Any, filters: Any) -> tuple[int, bool | None]:
         """The count the pager shows, and whether it is exact: True, False (the planner's
         estimate) or None (the cap: at least this many)."""
-        cap = int(current_app.config.get("CRM_COUNT_CAP", 10000))
+        cap = count_cap()
         session = self.session
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql" and not self.effective_filters(filters):
             estimate = self._estimate()
             if estimate is not None and estimate > cap:
                 return estimate, False
-        base = self._apply_inner_all(query, filters, select_columns=None, aliases_mapping={})
-        limited = base.order_by(None).with_entities(self.obj.id).limit(cap + 1).subquery()
+        limited = self._capped_ids(query, filters, cap).subquery()
         count = int(session.execute(select(func.count()).select_from(limited)).scalar() or 0)
         return count, True if count <= cap else None
+
+    def _capped_ids(self, query: Any, filters: Any, cap: int) -> Any:
+        """The ids of `query`'s rows that match `filters`, in no order, at most `cap` + 1 of them
+        (one more than the cap says "more than the cap")."""
+        base = self._apply_inner_all(query, filters, select_columns=None, aliases_mapping={})
+        return base.order_by(None).with_entities(self.obj.id).limit(cap + 1)
 
     def query(  # noqa: PLR0913 - FAB's signature
         self,
@@ -169,14 +179,12 @@ class CrmSQLAInterface(SQLAInterface):
         name ("秀荣", ~8,700 of a million customers) went from two 30 ms passes over the heap to
         one. Returns (count, page ids), or (capped count, None) when the page still has to be
         queried, or None when this does not apply (no filter, another order, a page beyond the cap)."""
-        cap = int(current_app.config.get("CRM_COUNT_CAP", 10000))
-        pk_name = self.get_pk_name()
-        if (order_column not in ("", pk_name) or (page or 0) * page_size + page_size > cap
+        cap = count_cap()
+        if (order_column not in ("", self.get_pk_name()) or (page or 0) * page_size + page_size > cap
                 or not self.effective_filters(filters)):
             return None
-        query = self._apply_inner_all(self.session.query(self.obj).with_entities(getattr(self.obj, pk_name)),
-                                      filters, select_columns=None, aliases_mapping={})
-        ids = list(self.session.execute(query.order_by(None).limit(cap + 1).statement).scalars())
+        query = self._capped_ids(self.session.query(self.obj), filters, cap)
+        ids = list(self.session.execute(query.statement).scalars())
         if len(ids) > cap:
             return len(ids), None
         ids.sort(reverse=order_direction == "desc")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import appbuilder
 from app.security.current import current_actor
 from app.services import bulk, saved_views
+from app.views.datamodel import count_cap
 
 
 def _view_named(name: str) -> Any:
@@ -71,7 +72,7 @@ def pinned_views() -> list[dict[str, Any]]:
     """Each pinned view the user may still open, with the count its list shows now."""
     if not current_user.is_authenticated:
         return []
-    cap = int(current_app.config.get("CRM_COUNT_CAP", 10000))
+    cap = count_cap()
     out = []
     for saved in saved_views.pinned(current_actor()):
         view = _view_named(saved.view_name)
