@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 from flask import flash, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -45,9 +46,7 @@ class CrmSecurityManager(SecurityManager):
     def _public_permissions(self) -> frozenset[tuple[str, str]]:
         held = g.get("_crm_public_permissions")
         if held is None or held[0] is not request._get_current_object():  # noqa: SLF001 - this request's
-            user = g.get("user")
-            roles = self.get_user_roles(user) if user is not None and getattr(user, "is_authenticated", False) else []
-            self._load_permissions(tuple(sorted(r.id for r in roles if r.name not in self.builtin_roles)))
+            self._load_permissions(self._db_role_ids(self._current_roles() or []))
             held = g._crm_public_permissions
         return held[1]
 
@@ -76,14 +75,24 @@ class CrmSecurityManager(SecurityManager):
         their roles, of the Public role and any built-in role names. Two requests with equal
         fingerprints see the same menu and buttons (app.views.page_cache keys on it); a change
         to a role's permissions changes the fingerprint at once, in every process."""
-        user = g.get("user")
         public = self._public_permissions()
-        if user is None or not getattr(user, "is_authenticated", False):
+        roles = self._current_roles()
+        if roles is None:
             return ("anonymous", public)
-        roles = self.get_user_roles(user)
         builtin = tuple(sorted(r.name for r in roles if r.name in self.builtin_roles))
-        db_role_ids = [r.id for r in roles if r.name not in self.builtin_roles]
-        return (builtin, self._role_permissions(db_role_ids) if db_role_ids else frozenset(), public)
+        db_role_ids = self._db_role_ids(roles)
+        return (builtin, self._role_permissions(list(db_role_ids)) if db_role_ids else frozenset(), public)
+
+    def _current_roles(self) -> list[Any] | None:
+        """The signed-in user's roles; None for an anonymous request."""
+        user = g.get("user")
+        if user is None or not getattr(user, "is_authenticated", False):
+            return None
+        return self.get_user_roles(user)
+
+    def _db_role_ids(self, roles: list[Any]) -> tuple[int, ...]:
+        """Ids of the roles whose permissions live in the database (FAB's built-in roles are config)."""
+        return tuple(sorted(r.id for r in roles if r.name not in self.builtin_roles))
 
     def load_user(self, pk):  # noqa: ANN001, ANN201 - FAB's signature
         """The signed-in user with roles and groups in one query (FAB: three, on every request)."""
