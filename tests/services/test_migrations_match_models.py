@@ -11,6 +11,9 @@ from app.extensions import db
 # PostgreSQL-only search indexes made in migrations with expressions/operator classes the models can't
 # declare portably (trigram and character-gram name search, mobile prefix pattern).
 POSTGRES_ONLY = {"ix_customer_mobile_pattern", "ix_customer_name_grams", "ix_customer_name_trgm"}
+# The same name grams as rows keyed (gram, customer), kept by triggers: an index the planner can read
+# index-only, built by hand (migration 0026) and read through a lightweight table in views/datamodel.py.
+POSTGRES_ONLY_TABLES = {"customer_name_gram"}
 
 
 # APScheduler's job store creates its own table the first time a scheduler starts (not ours to migrate).
@@ -20,7 +23,7 @@ NOT_OURS = {"apscheduler_jobs"}
 def _explained(diff: tuple) -> bool:
     kind, obj = diff[0], diff[1]
     if kind == "remove_table":
-        return obj.name in NOT_OURS
+        return obj.name in NOT_OURS or obj.name in POSTGRES_ONLY_TABLES
     if kind == "remove_index":
         return obj.name in POSTGRES_ONLY or obj.table.name in NOT_OURS
     return False

@@ -195,3 +195,16 @@ def test_keep_admin_password_leaves_admin_alone(ctx, _restore_passwords) -> None
     assert "admin (password kept)" in result.users
     assert appbuilder.sm.auth_user_db("admin", "printed-by-init-1") is not None
     assert appbuilder.sm.auth_user_db("clerk1", "demo-pass-2026") is not None
+
+
+def test_seeded_customers_are_found_by_a_short_name_search(ctx) -> None:  # noqa: ANN001
+    """The seed loads with triggers off on PostgreSQL; it must fill the name grams (migration 0026)
+    itself, or a two-character search would miss every seeded customer."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the gram table exists on PostgreSQL only")
+    seed.run(N, months=1, random_seed=7)
+    names = dict(db.session.execute(text("SELECT id, name FROM customer")).all())
+    wanted = {(name[i:i + n], cid) for cid, name in names.items() for n in (1, 2) for i in range(len(name) - n + 1)}
+    stored = set(db.session.execute(text("SELECT gram, customer_id FROM customer_name_gram")).all())
+    assert len(names) == N
+    assert stored == wanted
