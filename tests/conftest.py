@@ -32,8 +32,8 @@ DEMO_USERS = {
 # Tables that keep their rows between tests: FAB's security tables (ab_*), the scheduler's job store,
 # and reference data that `crm init` ships (departments, care rules, …). Every other table is a
 # business table, emptied after each test. A new table is a business table unless added here.
-KEEP_TABLES = {"alembic_version", "apscheduler_jobs", "department", "care_rule", "kb_category", "sla_policy",
-               "message_template", "ticket_routing_rule", "sales_playbook_action"}
+KEEP_TABLES = {"acl_version", "alembic_version", "apscheduler_jobs", "department", "care_rule", "kb_category",
+               "sla_policy", "message_template", "ticket_routing_rule", "sales_playbook_action"}
 
 
 def business_tables() -> list[str]:

@@ -1,5 +1,6 @@
 """Every model, imported once so Alembic and FAB see the whole schema."""
 
+from app.models.acl_version import AclVersion
 from app.models.analytics import ChurnModelVersion, ChurnScore, SegmentSnapshot
 from app.models.audit_log import AuditLog
 from app.models.bill import Bill, BillLine
@@ -45,6 +46,7 @@ from app.models.user import CrmUser
 from app.models.vas import ValueAddedService
 
 __all__ = [
+    "AclVersion",
     "AuditCheckpoint",
     "AuditLog",
     "Bill",

@@ -11,8 +11,13 @@ from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from app.models.acl_version import AclVersion
 from app.models.user import CrmUser
 from app.security.views import CrmUserDBModelView
+
+# Role ids → (acl_version.n, those roles' permissions, the Public role's), for this process. Entries
+# are checked against the counter on every request, so a change anywhere shows on the next request.
+_PERMISSIONS: dict[tuple[int, ...], tuple[int, frozenset[tuple[str, str]], frozenset[tuple[str, str]]]] = {}
 
 
 class CrmSecurityManager(SecurityManager):
@@ -51,8 +56,26 @@ class CrmSecurityManager(SecurityManager):
         return held[1]
 
     def _load_permissions(self, role_ids: tuple[int, ...]) -> None:
-        """The permissions of these roles and of the Public role, in one query: a page asks for
-        both (the Public role first, in FAB's `has_access` decorator)."""
+        """The permissions of these roles and of the Public role: kept by the process while the
+        permission tables' change counter (`acl_version`) stays the same, else read in one query
+        (a page asks for both: the Public role first, in FAB's `has_access` decorator)."""
+        version = self._acl_version()
+        kept = _PERMISSIONS.get(role_ids)
+        if kept is not None and version is not None and kept[0] == version:
+            roles, public = kept[1], kept[2]
+        else:
+            roles, public = self._read_permissions(role_ids)
+            if version is not None:
+                _PERMISSIONS[role_ids] = (version, roles, public)
+        g.setdefault("_crm_permissions", {})[role_ids] = roles
+        g._crm_public_permissions = (request._get_current_object(), public)  # noqa: SLF001 - this request's
+
+    def _acl_version(self) -> int | None:
+        """The permission tables' change counter, read before the permissions it vouches for
+        (so what is kept is never older than its number); None: no counter, nothing kept."""
+        return self.session.execute(select(AclVersion.n).where(AclVersion.id == 1)).scalar()
+
+    def _read_permissions(self, role_ids: tuple[int, ...]) -> tuple[frozenset, frozenset]:
         public_role = self.role_model.name == self.auth_role_public
         rows = self.session.execute(
             select(public_role, assoc_permissionview_role.c.role_id, self.viewmenu_model.name,
@@ -65,10 +88,8 @@ class CrmSecurityManager(SecurityManager):
             .join(self.viewmenu_model)
             .where(or_(assoc_permissionview_role.c.role_id.in_(role_ids), public_role))
         ).all()
-        g.setdefault("_crm_permissions", {})[role_ids] = frozenset(
-            (view, perm) for _public, role_id, view, perm in rows if role_id in role_ids)
-        g._crm_public_permissions = (request._get_current_object(),  # noqa: SLF001 - this request's
-                                     frozenset((view, perm) for public, _role, view, perm in rows if public))
+        return (frozenset((view, perm) for _public, role_id, view, perm in rows if role_id in role_ids),
+                frozenset((view, perm) for public, _role, view, perm in rows if public))
 
     def access_fingerprint(self) -> Hashable:
         """Everything `has_access` answers from for the current request's user: the permissions of

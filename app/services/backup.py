@@ -573,13 +573,17 @@ def _restore_logical(path: Path, manifest: dict[str, Any]) -> None:
             _reset_sequences(conn, present)
 
 
+# Trigger-written tables the models do not declare: PostgreSQL's customer name grams (migration 0026).
+TRIGGER_WRITTEN_OUTSIDE_MODELS = {"customer_name_gram"}
+
+
 def _reload_trigger_written(conn: Connection, path: Path, meta: MetaData, present: list[Table]) -> None:
     """Put back the file's rows of the tables that triggers write (`info={"written_by_triggers": True}`,
     e.g. the care team summary): loading the tables they follow has just added trigger rows of its own."""
     from flask_appbuilder import Model
 
-    names = {t.name for t in present if Model.metadata.tables.get(t.name) is not None
-             and Model.metadata.tables[t.name].info.get("written_by_triggers")}
+    declared = {name for name, t in Model.metadata.tables.items() if t.info.get("written_by_triggers")}
+    names = {t.name for t in present if t.name in declared | TRIGGER_WRITTEN_OUTSIDE_MODELS}
     if not names:
         return
     for name in names:
