@@ -18,6 +18,7 @@ from app.security.views import CrmUserDBModelView
 # Role ids → (acl_version.n, those roles' permissions, the Public role's), for this process. Entries
 # are checked against the counter on every request, so a change anywhere shows on the next request.
 _PERMISSIONS: dict[tuple[int, ...], tuple[int, frozenset[tuple[str, str]], frozenset[tuple[str, str]]]] = {}
+_ACL_VERSION = select(AclVersion.n).where(AclVersion.id == 1)
 
 
 class CrmSecurityManager(SecurityManager):
@@ -72,8 +73,12 @@ class CrmSecurityManager(SecurityManager):
 
     def _acl_version(self) -> int | None:
         """The permission tables' change counter, read before the permissions it vouches for
-        (so what is kept is never older than its number); None: no counter, nothing kept."""
-        return self.session.execute(select(AclVersion.n).where(AclVersion.id == 1)).scalar()
+        (so what is kept is never older than its number); None: no counter, nothing kept.
+        A signed-in request has it already, from the user's own query (`load_user`)."""
+        held = g.get("_crm_acl_version")
+        if held is not None and held[0] is request._get_current_object():  # noqa: SLF001 - this request's
+            return held[1]
+        return self.session.execute(_ACL_VERSION).scalar()
 
     def _read_permissions(self, role_ids: tuple[int, ...]) -> tuple[frozenset, frozenset]:
         public_role = self.role_model.name == self.auth_role_public
@@ -116,12 +121,19 @@ class CrmSecurityManager(SecurityManager):
         return tuple(sorted(r.id for r in roles if r.name not in self.builtin_roles))
 
     def load_user(self, pk):  # noqa: ANN001, ANN201 - FAB's signature
-        """The signed-in user with roles and groups in one query (FAB: three, on every request)."""
-        user = self.session.get(self.user_model, int(pk), options=[
-            joinedload(self.user_model.roles), joinedload(self.user_model.groups)])
-        if user and user.is_active:
-            return user
-        return None
+        """The signed-in user with roles and groups in one query (FAB: three, on every request),
+        and the permission counter with them: the page's permission check needs no query of its own."""
+        row = self.session.execute(
+            select(self.user_model, _ACL_VERSION.scalar_subquery())
+            .where(self.user_model.id == int(pk))
+            .options(joinedload(self.user_model.roles), joinedload(self.user_model.groups))
+        ).unique().first()
+        if row is None:
+            return None
+        user, version = row
+        if has_request_context():
+            g._crm_acl_version = (request._get_current_object(), version)  # noqa: SLF001 - this request's
+        return user if user.is_active else None
 
     def auth_user_db(self, username, password):  # noqa: ANN001, ANN201 - FAB's signature
         # Imported here: services import the extensions, which import this module's package.
