@@ -123,6 +123,9 @@ class Config:
     CRM_SCHEDULER = os.environ.get("CRM_SCHEDULER", "off")
     # Above this many matches a filtered list shows "N+" instead of counting every row.
     CRM_COUNT_CAP = int(os.environ.get("CRM_COUNT_CAP", "10000"))
+    # An unfiltered list on PostgreSQL shows the planner's row estimate; each process re-reads it
+    # after this many seconds (it moves only when ANALYZE or autovacuum runs).
+    CRM_ESTIMATE_TTL = float(os.environ.get("CRM_ESTIMATE_TTL", "10"))
 
     # Outgoing messages (outbox). Email goes through this SMTP server; without CRM_SMTP_HOST emails
     # are only logged (development). SMS: "module:Class" of the sender (a logging one by default).

@@ -18,3 +18,27 @@ def test_customer_list_page_reads_permissions_once_then_keeps_them(app, client, 
         reads.append([s for s in statements if "ab_permission_view_role" in s])
         assert len(statements) < 20, statements
     assert [len(r) for r in reads] == [1, 0], reads
+
+
+def test_the_row_estimate_is_read_at_most_every_ttl_seconds(app, client, monkeypatch):
+    from app.extensions import db
+    from app.views import datamodel
+    from tests.conftest import login, recorded_statements
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return  # SQLite has no row estimate: lists always count
+    monkeypatch.setattr(datamodel, "_ESTIMATES", {})
+    login(client, "manager")
+
+    def estimate_reads() -> int:
+        with recorded_statements(app) as statements:
+            assert client.get("/customers/list/").status_code == 200
+        return sum("reltuples" in s for s in statements)
+
+    # The first page reads the customers' estimate (and, building the search form, its drop-downs'
+    # tables'); the next one, within the TTL, none.
+    assert estimate_reads() >= 1
+    assert estimate_reads() == 0
+    monkeypatch.setitem(app.config, "CRM_ESTIMATE_TTL", 0)
+    assert estimate_reads() == 1
