@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 CUSTOMER_LABELS = {
     "id": _l("Customer No."),
@@ -81,4 +85,21 @@ AUDIT_ACTION_CHOICES = [
 
 
 def label_of(choices: list[tuple[str, object]], value: str | None) -> str:
-    return str(dict(choices).get(value, value or ""))
+    return text_of(dict(choices).get(value, value or ""))
+
+
+# (id of a lazy label, locale) → (the label, its text). The label is held so its id is never reused.
+_TEXTS: dict[tuple[int, Any], tuple[LazyString, str]] = {}
+
+
+def text_of(label: object) -> str:
+    """`str(label)`, with a lazy translation looked up once per process and language: a list page
+    shows some sixty such labels (status, segment, carrier…), each otherwise a catalogue look-up
+    through Flask-Babel's request context."""
+    if not isinstance(label, LazyString):
+        return str(label)
+    key = (id(label), get_locale())
+    held = _TEXTS.get(key)
+    if held is None or held[0] is not label:
+        held = _TEXTS[key] = (label, str(label))
+    return held[1]

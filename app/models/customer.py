@@ -104,9 +104,9 @@ class Customer(TimestampMixin, Model):
 
     @property
     def carrier_label(self) -> str:
-        from app.labels import CARRIER_LABELS
+        from app.labels import CARRIER_LABELS, text_of
 
-        return str(CARRIER_LABELS.get(self.carrier, self.carrier))
+        return text_of(CARRIER_LABELS.get(self.carrier, self.carrier))
 
     @property
     def segment_label(self) -> str:

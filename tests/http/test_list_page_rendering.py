@@ -117,3 +117,23 @@ def test_a_row_value_is_read_once_with_fabs_meaning():
     assert _get_attr_value_once(row, "owner.name") == "sales1"  # an inner attribute
     assert _get_attr_value_once(row, "owner.missing") == ""
     assert _get_attr_value_once(row, "broken") == ""
+
+
+def test_row_labels_follow_the_language_page_by_page(ctx, as_user):
+    # Status and carrier labels are looked up once per language and kept (app.labels.text_of):
+    # each language must still get its own words, in either order.
+    make_customer(actor_for("admin2"), name="赵六", mobile="13800138000")
+    client = as_user("admin2")
+
+    def row() -> str:
+        html = client.get("/customers/list/").get_data(as_text=True)
+        return html[html.index("赵六"):][:2000]
+
+    assert "正常" in row() and "中国移动" in row()
+    client.get("/lang/en")
+    try:
+        english = row()
+        assert "Active" in english and "China Mobile" in english and "正常" not in english
+    finally:
+        client.get("/lang/zh")
+    assert "正常" in row() and "Active" not in row()
