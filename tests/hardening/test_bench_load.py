@@ -21,6 +21,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import bench_load  # noqa: E402 - bench/ is not a package
+from load_compare import turns  # noqa: E402
 from load_stats import CONFLICT, ERROR, RAMP_UP, Stats, markdown_report, parse_mix, percentile  # noqa: E402
 from load_users import Customer, Pool, csrf_of, form_with, ids_in  # noqa: E402
 
@@ -49,6 +50,12 @@ def test_the_command_line_refuses_a_bad_mix_or_think_time(capsys: pytest.Capture
 
 
 # -- percentiles and the report --------------------------------------------------------------------------
+def test_the_two_views_take_turns_in_blocks_and_each_gets_its_count() -> None:
+    assert turns(3, 1) == ["ours", "stock"] * 3  # request by request
+    assert turns(7, 5) == ["ours"] * 5 + ["stock"] * 5 + ["ours"] * 2 + ["stock"] * 2
+    assert turns(2, 0) == ["ours", "stock"] * 2  # a block of at least one
+
+
 def test_percentiles_interpolate_between_ranks() -> None:
     values = [float(v) for v in range(100, 0, -1)]  # 1..100, unsorted on purpose
     assert percentile(values, 0.5) == pytest.approx(50.5)
