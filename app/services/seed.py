@@ -142,7 +142,7 @@ def _load(sink: seed_sql.Sink, count: int, months: int, seed: int, today: dt.dat
         # The name grams (migration 0026) are kept by triggers, which the load switched off
         # (`session_replication_role`); where they stayed on, the rows are there already.
         sink.execute("INSERT INTO customer_name_gram (gram, customer_id) "
-                     "SELECT g, c.id FROM customer AS c, unnest(crm_grams(c.name)) AS g "
+                     "SELECT g, c.id FROM customer AS c, unnest(crm_grams(lower(c.name))) AS g "
                      "WHERE c.id > %s ON CONFLICT DO NOTHING", [ctx.cust_base])
         step("customer name grams")
     seed_sql.monthly_stage(sink, seed, ctx.months, past_off, count, bases, step)

@@ -45,8 +45,9 @@ def count_cap() -> int:
 
 
 # Columns whose 1–2 character "contains" PostgreSQL answers from the characters and character pairs
-# of their values: a `crm_grams()` GIN index (migration 0003), and the same grams as rows of a table
-# keyed (gram, id) (migration 0026), which serves a list whose only filter is that search index-only.
+# of their values: a `crm_grams()` GIN index (migration 0003), and the grams of the lower-cased values
+# as rows of a table keyed (gram, id) (migration 0026), which serves a list whose only filter is that
+# search index-only.
 GRAM_INDEXED = {
     ("customer", "name"): table("customer_name_gram", column("gram"), column("customer_id")),
 }
@@ -80,16 +81,17 @@ class CrmSQLAInterface(SQLAInterface):
         many = isinstance(values, list) and flt.arg_name not in {"in", "not_in"}
         return values if many else [values]
 
-    def _gram_term(self, flt: Any, value: Any) -> bool:
-        """A "contains" the grams answer exactly: 1–2 characters (every such substring is a gram),
-        without case (FAB's ILIKE ignores case, the grams keep it) and without the `%` and `_`
-        that FAB's ILIKE takes as wildcards (or `\\`, its escape)."""
+    def _gram_term(self, flt: Any, value: Any, *, any_case: bool = False) -> bool:
+        """A "contains" the grams answer exactly: 1–2 characters (every such substring is a gram)
+        without the `%` and `_` that FAB's ILIKE takes as wildcards (or `\\`, its escape). The GIN
+        index keeps case, so it serves only terms without case; the gram table holds lower-cased
+        grams (`any_case`), looked up as ILIKE folds: `lower(term)`."""
         return (
             isinstance(flt, FilterContains)
             and (self.obj.__tablename__, flt.column_name) in GRAM_INDEXED
             and isinstance(value, str)
             and 1 <= len(value) <= 2
-            and value.lower() == value.upper()
+            and (any_case or value.lower() == value.upper())
             and not any(ch in value for ch in "%_\\")
             and self.session.get_bind().dialect.name == "postgresql"
         )
@@ -122,10 +124,10 @@ class CrmSQLAInterface(SQLAInterface):
             return None
         flt, values = active[0]
         values = self._values_of(flt, values)
-        if len(values) != 1 or not self._gram_term(flt, values[0]):
+        if len(values) != 1 or not self._gram_term(flt, values[0], any_case=True):
             return None
         grams = GRAM_INDEXED[(self.obj.__tablename__, flt.column_name)]
-        return select(grams.c.customer_id).where(grams.c.gram == values[0])
+        return select(grams.c.customer_id).where(grams.c.gram == func.lower(values[0]))
 
     def _estimate(self) -> int | None:
         """PostgreSQL's row estimate for the table, read at most every CRM_ESTIMATE_TTL seconds

@@ -3,9 +3,10 @@
 A two-character "contains" (a given name such as 秀荣, ~8,700 of a million customers) was answered
 by the GIN index of migration 0003, but GIN cannot return row ids by itself: PostgreSQL still read
 every matching customer row (~8,000 heap pages, 25–30 ms) to count them and pick the page. This
-table holds the same grams as `crm_grams(name)`, one row per (gram, customer), under a B-tree
-primary key, so "which customers have 秀荣 in their name" is an index-only scan (about 2 ms)
-and the page's ids come in order from the same index.
+table holds the grams of `lower(name)`, one row per (gram, customer), under a B-tree primary key,
+so "which customers have 秀荣 in their name" is an index-only scan (about 2 ms) and the page's ids
+come in order from the same index. Lower case because FAB's "contains" is ILIKE, which folds case
+as `lower()` does: "ab" finds "Abby" here too (the GIN index keeps case and serves caseless terms).
 
 PostgreSQL only, like `crm_grams()` and the GIN index, which stays for searches that combine a
 short name with other filters (there the customer rows are read anyway). The rows are kept by
@@ -34,19 +35,19 @@ depends_on = None
 PG_TRIGGERS = {
     "insert": ("""
         INSERT INTO customer_name_gram (gram, customer_id)
-        SELECT g, n.id FROM new_rows AS n, unnest(crm_grams(n.name)) AS g
+        SELECT g, n.id FROM new_rows AS n, unnest(crm_grams(lower(n.name))) AS g
         ON CONFLICT DO NOTHING""",
                "AFTER INSERT ON customer REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT"),
     "delete": ("""
-        DELETE FROM customer_name_gram AS x USING old_rows AS o, unnest(crm_grams(o.name)) AS g
+        DELETE FROM customer_name_gram AS x USING old_rows AS o, unnest(crm_grams(lower(o.name))) AS g
         WHERE x.gram = g AND x.customer_id = o.id""",
                "AFTER DELETE ON customer REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT"),
     # A statement trigger with transition tables cannot name columns (UPDATE OF): it would run on
     # every customer update. Renames are rare, so a row trigger that fires only for them.
     "rename": ("""
-        DELETE FROM customer_name_gram WHERE customer_id = OLD.id AND gram = ANY(crm_grams(OLD.name));
+        DELETE FROM customer_name_gram WHERE customer_id = OLD.id AND gram = ANY(crm_grams(lower(OLD.name)));
         INSERT INTO customer_name_gram (gram, customer_id)
-        SELECT g, NEW.id FROM unnest(crm_grams(NEW.name)) AS g ON CONFLICT DO NOTHING""",
+        SELECT g, NEW.id FROM unnest(crm_grams(lower(NEW.name))) AS g ON CONFLICT DO NOTHING""",
                "AFTER UPDATE OF name ON customer FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name)"),
     "truncate": ("TRUNCATE customer_name_gram", "AFTER TRUNCATE ON customer FOR EACH STATEMENT"),
 }
@@ -64,7 +65,7 @@ def upgrade():
         op.execute(f"CREATE TRIGGER customer_name_gram_{name} {when} "
                    f"EXECUTE FUNCTION customer_name_gram_{name}()")
     op.execute("INSERT INTO customer_name_gram (gram, customer_id) "
-               "SELECT g, c.id FROM customer AS c, unnest(crm_grams(c.name)) AS g")
+               "SELECT g, c.id FROM customer AS c, unnest(crm_grams(lower(c.name))) AS g")
     op.execute("ALTER TABLE customer_name_gram ADD CONSTRAINT pk_customer_name_gram PRIMARY KEY (gram, customer_id)")
 
 
