@@ -16,7 +16,6 @@ FAB's pager, ordering, filters and select-column options keep working unchanged.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import current_app
@@ -29,10 +28,7 @@ from sqlalchemy.orm import Load, joinedload
 
 from app.security.access import CustomerAccessFilter, owner_scope
 from app.security.current import current_actor
-from app.views import keyset
-
-# Table → (when read, PostgreSQL's row estimate), per process (`CrmSQLAInterface._estimate`).
-_ESTIMATES: dict[str, tuple[float, int | None]] = {}
+from app.views import keyset, page_cache
 
 
 def _sees_all_rows() -> bool:
@@ -134,16 +130,14 @@ class CrmSQLAInterface(SQLAInterface):
         per process: it only moves when (auto)vacuum or ANALYZE runs, so a query a page for it
         buys nothing."""
         name = self.obj.__tablename__
-        now = time.monotonic()
-        held = _ESTIMATES.get(name)
-        if held is not None and now - held[0] < float(current_app.config.get("CRM_ESTIMATE_TTL", 10)):
-            return held[1]
+        ttl = float(current_app.config.get("CRM_ESTIMATE_TTL", 10))
+        return page_cache.get(("row-estimate", name), lambda: self._read_estimate(name), ttl=ttl)
+
+    def _read_estimate(self, name: str) -> int | None:
         row = self.session.execute(
             text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": name},
         ).scalar()
-        value = int(row) if row is not None and row >= 0 else None
-        _ESTIMATES[name] = (now, value)
-        return value
+        return int(row) if row is not None and row >= 0 else None
 
     def query_count(self, query: Any, filters: Any = None, select_columns: Any = None) -> int:
         return self._count(query, filters)[0]

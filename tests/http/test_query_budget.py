@@ -22,13 +22,13 @@ def test_customer_list_page_reads_permissions_once_then_keeps_them(app, client, 
 
 def test_the_row_estimate_is_read_at_most_every_ttl_seconds(app, client, monkeypatch):
     from app.extensions import db
-    from app.views import datamodel
+    from app.views import page_cache
     from tests.conftest import login, recorded_statements
 
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             return  # SQLite has no row estimate: lists always count
-    monkeypatch.setattr(datamodel, "_ESTIMATES", {})
+    page_cache.clear()  # a process that has not read it yet
     login(client, "manager")
 
     def estimate_reads() -> int:
