@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from flask import flash, g, has_request_context, request
@@ -21,6 +21,22 @@ _PERMISSIONS: dict[tuple[int, ...], tuple[int, frozenset[tuple[str, str]], froze
 _ACL_VERSION = select(AclVersion.n).where(AclVersion.id == 1)
 
 
+# Values kept in `g` for the current request only, tagged with it: tests that hold one app context
+# across requests share `g`, and must not see the previous request's.
+_MISSING = object()
+
+
+def _this_requests(name: str) -> Any:
+    held = g.get(name)
+    if held is not None and held[0] is request._get_current_object():  # noqa: SLF001 - identity of this request
+        return held[1]
+    return _MISSING
+
+
+def _keep_for_this_request(name: str, value: Any) -> None:
+    setattr(g, name, (request._get_current_object(), value))  # noqa: SLF001 - identity of this request
+
+
 class CrmSecurityManager(SecurityManager):
     user_model = CrmUser
     userdbmodelview = CrmUserDBModelView
@@ -35,7 +51,7 @@ class CrmSecurityManager(SecurityManager):
             return super().exist_permission_on_roles(view_name, permission_name, role_ids)
         return (view_name, permission_name) in self._role_permissions(role_ids)
 
-    def _role_permissions(self, role_ids: list[int]) -> frozenset[tuple[str, str]]:
+    def _role_permissions(self, role_ids: Iterable[int]) -> frozenset[tuple[str, str]]:
         key = tuple(sorted(role_ids))
         cache = g.setdefault("_crm_permissions", {})
         if key not in cache:
@@ -50,11 +66,9 @@ class CrmSecurityManager(SecurityManager):
         return (view_name, permission_name) in self._public_permissions()
 
     def _public_permissions(self) -> frozenset[tuple[str, str]]:
-        held = g.get("_crm_public_permissions")
-        if held is None or held[0] is not request._get_current_object():  # noqa: SLF001 - this request's
+        if _this_requests("_crm_public_permissions") is _MISSING:
             self._load_permissions(self._db_role_ids(self._current_roles() or []))
-            held = g._crm_public_permissions
-        return held[1]
+        return _this_requests("_crm_public_permissions")
 
     def _load_permissions(self, role_ids: tuple[int, ...]) -> None:
         """The permissions of these roles and of the Public role: kept by the process while the
@@ -69,16 +83,14 @@ class CrmSecurityManager(SecurityManager):
             if version is not None:
                 _PERMISSIONS[role_ids] = (version, roles, public)
         g.setdefault("_crm_permissions", {})[role_ids] = roles
-        g._crm_public_permissions = (request._get_current_object(), public)  # noqa: SLF001 - this request's
+        _keep_for_this_request("_crm_public_permissions", public)
 
     def _acl_version(self) -> int | None:
         """The permission tables' change counter, read before the permissions it vouches for
         (so what is kept is never older than its number); None: no counter, nothing kept.
         A signed-in request has it already, from the user's own query (`load_user`)."""
-        held = g.get("_crm_acl_version")
-        if held is not None and held[0] is request._get_current_object():  # noqa: SLF001 - this request's
-            return held[1]
-        return self.session.execute(_ACL_VERSION).scalar()
+        held = _this_requests("_crm_acl_version")
+        return self.session.execute(_ACL_VERSION).scalar() if held is _MISSING else held
 
     def _read_permissions(self, role_ids: tuple[int, ...]) -> tuple[frozenset, frozenset]:
         public_role = self.role_model.name == self.auth_role_public
@@ -107,7 +119,7 @@ class CrmSecurityManager(SecurityManager):
             return ("anonymous", public)
         builtin = tuple(sorted(r.name for r in roles if r.name in self.builtin_roles))
         db_role_ids = self._db_role_ids(roles)
-        return (builtin, self._role_permissions(list(db_role_ids)) if db_role_ids else frozenset(), public)
+        return (builtin, self._role_permissions(db_role_ids) if db_role_ids else frozenset(), public)
 
     def _current_roles(self) -> list[Any] | None:
         """The signed-in user's roles; None for an anonymous request."""
@@ -132,7 +144,7 @@ class CrmSecurityManager(SecurityManager):
             return None
         user, version = row
         if has_request_context():
-            g._crm_acl_version = (request._get_current_object(), version)  # noqa: SLF001 - this request's
+            _keep_for_this_request("_crm_acl_version", version)
         return user if user.is_active else None
 
     def auth_user_db(self, username, password):  # noqa: ANN001, ANN201 - FAB's signature
