@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.schema import sort_tables
 
 from app.extensions import db
+from app.models.customer_name_gram import NAME_GRAM
 
 MANIFEST_SUFFIX = ".manifest.json"
 KINDS = ("sqlite", "pg_dump", "logical")
@@ -574,7 +575,7 @@ def _restore_logical(path: Path, manifest: dict[str, Any]) -> None:
 
 
 # Trigger-written tables the models do not declare: PostgreSQL's customer name grams (migration 0026).
-TRIGGER_WRITTEN_OUTSIDE_MODELS = {"customer_name_gram"}
+TRIGGER_WRITTEN_OUTSIDE_MODELS = {NAME_GRAM.name}
 
 
 def _reload_trigger_written(conn: Connection, path: Path, meta: MetaData, present: list[Table]) -> None:

@@ -22,10 +22,11 @@ from flask import current_app
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla.filters import FilterContains, FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy import Select, Text, cast, column, func, select, table, text
+from sqlalchemy import Select, Text, cast, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Load, joinedload
 
+from app.models.customer_name_gram import NAME_GRAM
 from app.security.access import CustomerAccessFilter, owner_scope
 from app.security.current import current_actor
 from app.views import keyset, page_cache
@@ -44,9 +45,7 @@ def count_cap() -> int:
 # of their values: a `crm_grams()` GIN index (migration 0003), and the grams of the lower-cased values
 # as rows of a table keyed (gram, id) (migration 0026), which serves a list whose only filter is that
 # search index-only.
-GRAM_INDEXED = {
-    ("customer", "name"): table("customer_name_gram", column("gram"), column("customer_id")),
-}
+GRAM_INDEXED = {("customer", "name"): NAME_GRAM}
 
 
 class CrmSQLAInterface(SQLAInterface):
