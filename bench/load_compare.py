@@ -70,18 +70,16 @@ def compare(url: str, args: argparse.Namespace, pool: Pool) -> list[tuple[str, l
     results = []
     for label, ours_path, stock_path in comparison_cases(pool, args.deep_page, getattr(args, "last_page", None)):
         times: dict[str, list[float]] = {"ours": [], "stock": []}
-        block = max(1, getattr(args, "compare_block", 1))
-        for key, path in (("ours", ours_path), ("stock", stock_path)):  # one warm-up each
-            if (r := http.get(url + path, timeout=300, allow_redirects=False)).status_code != 200:
-                return f"{label} ({key}): {path} → {r.status_code}"
         paths = {"ours": ours_path, "stock": stock_path}
-        for key in turns(args.compare_repeat, block):  # taking turns: same conditions
+        # One warm-up each, untimed; then taking turns, so both see the same machine.
+        for i, key in enumerate(["ours", "stock", *turns(args.compare_repeat, getattr(args, "compare_block", 1))]):
             t0 = time.perf_counter()
             r = http.get(url + paths[key], timeout=300, allow_redirects=False)
             ms = (time.perf_counter() - t0) * 1000
             if r.status_code != 200:
                 return f"{label} ({key}): {paths[key]} → {r.status_code}"
-            times[key].append(ms)
+            if i >= 2:
+                times[key].append(ms)
         results.append((label, times["ours"], times["stock"]))
         print(f"  {label}: ours p50 {percentile(times['ours'], .5):.1f} ms, "
               f"stock p50 {percentile(times['stock'], .5):.1f} ms", flush=True)
