@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app.extensions import db
 from app.models.customer import Customer
 from app.services import customers
+from tests.conftest import recorded_statements
 from tests.factories import make_customer
 
 
@@ -104,7 +105,8 @@ def test_a_manager_finds_exactly_the_names_with_the_term_in_id_order(people, api
 
 def test_the_list_page_reads_the_gram_table_for_a_manager(pg, people, as_user):
     client = as_user("manager")
-    html, statements = _recorded(lambda: client.get("/customers/list/?_flt_2_name=秀荣").get_data(as_text=True))
+    with recorded_statements() as statements:
+        html = client.get("/customers/list/?_flt_2_name=秀荣").get_data(as_text=True)
     assert "欧阳秀荣芳" in html and "李秀荣" in html and "张秀" not in html
     assert any("customer_name_gram" in s for s in statements)
 
@@ -118,20 +120,6 @@ def test_pages_of_a_short_search_and_a_page_past_the_end(pg, ctx, actor, api_tok
     assert [body["count"] for body in pages] == [25, 25, 25, 25]
 
 
-def _recorded(call: Any) -> tuple[Any, list[str]]:
-    """What `call()` returns, and the SQL statements it sent."""
-    statements: list[str] = []
-
-    def _seen(conn, cursor, statement, *args: Any) -> None:  # noqa: ANN001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", _seen)
-    try:
-        return call(), statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", _seen)
-
-
 @pytest.mark.parametrize("term", ["ab", "AB", "aB"])
 def test_two_letters_ignore_case_as_fabs_contains_does(ctx, actor, api_token, client, term):
     # FAB's ILIKE ignores case: so does the (lower-cased) gram table, and the case-keeping GIN
@@ -141,7 +129,8 @@ def test_two_letters_ignore_case_as_fabs_contains_does(ctx, actor, api_token, cl
     make_customer(clerk, name="Bob A")
     for user in ("manager", "clerk1"):
         headers = api_token(user)
-        body, statements = _recorded(lambda h=headers: _search(client, h, term))
+        with recorded_statements() as statements:
+            body = _search(client, headers, term)
         assert {row["id"] for row in body["result"]} == wanted, user
         assert body["count"] == len(wanted)
         if user == "manager" and db.session.get_bind().dialect.name == "postgresql":
